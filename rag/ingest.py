@@ -1,0 +1,208 @@
+"""Build or update the index from a folder of documents, embedding only what changed."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from importlib.metadata import version
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from rag.chunk import chunk_document, make_splitter
+from rag.config import Settings
+from rag.dense import build_dense
+from rag.embed import Encoder
+from rag.errors import (
+    ConfigError,
+    DocumentError,
+    IndexCorruptError,
+    IndexMismatchError,
+    IndexMissingError,
+)
+from rag.index import Index, Manifest
+from rag.lexical import build_lexical
+from rag.load import Skipped, file_sha256, list_files, load_document
+from rag.records import Chunk, Document, Span
+from rag.sentences import split_sentences
+from rag.store import check_compatible, load_index, read_manifest, save_index
+
+log = logging.getLogger(__name__)
+BATCH = 256  # texts per encode call: bounds memory and paces the progress bar
+
+
+@dataclass
+class BuildReport:
+    """What one `rag index` run did."""
+
+    added: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+    chunks_embedded: int = 0
+    chunks_total: int = 0
+    seconds: float = 0.0
+    full_rebuild_reason: str = ""
+
+    def summary(self) -> str:
+        """One line for people."""
+        return (
+            f"documents: {len(self.added)} added, {len(self.changed)} changed, "
+            f"{len(self.removed)} removed, {len(self.unchanged)} unchanged, "
+            f"{len(self.skipped)} skipped; chunks: {self.chunks_embedded} embedded, "
+            f"{self.chunks_total} in index; {self.seconds:.1f} s"
+        )
+
+
+def expected_manifest(settings: Settings, dimension: int = 384) -> Manifest:
+    """The manifest fields a build with `settings` produces (dimension from the model)."""
+    return Manifest(
+        package_version=version("rag"), model_name=settings.model_name, dimension=dimension,
+        chunk_size=settings.chunk_size, chunk_overlap=settings.chunk_overlap,
+        index_type=settings.index_type,
+    )
+
+
+def build_index(
+    settings: Settings,
+    docs_dir: Path,
+    index_root: Path,
+    encoder: Callable[[], Encoder],
+    rebuild: bool = False,
+    progress: bool = False,
+) -> BuildReport:
+    """Bring the index in `index_root` up to date with `docs_dir`; returns what changed."""
+    began = time.perf_counter()
+    if not docs_dir.is_dir():
+        raise ConfigError(f"Documents folder {docs_dir} does not exist: pass an existing folder.")
+    report = BuildReport()
+    old = None if rebuild else _previous(settings, index_root, report)
+    files = {doc_id: (path, file_sha256(path)) for doc_id, path in list_files(docs_dir)}
+    old_docs = old.documents if old else {}
+    report.removed = sorted(set(old_docs) - set(files))
+    fresh: list[Document] = []
+    for doc_id, (path, sha) in files.items():
+        if doc_id in old_docs and old_docs[doc_id].sha256 == sha:
+            report.unchanged.append(doc_id)
+            continue
+        try:
+            fresh.append(load_document(doc_id, path, sha))
+        except (DocumentError, OSError) as exc:
+            reason = exc.reason if isinstance(exc, DocumentError) else str(exc)
+            report.skipped.append(Skipped(doc_id, reason))
+            log.warning("skipped %s: %s", doc_id, reason)
+            continue
+        (report.changed if doc_id in old_docs else report.added).append(doc_id)
+    dropped = set(report.removed) | set(report.changed)
+    dropped |= {s.doc_id for s in report.skipped if s.doc_id in old_docs}
+    if old is not None and not fresh and not dropped:
+        report.chunks_total = len(old.chunks)
+        report.seconds = time.perf_counter() - began
+        return report
+    index = _assemble(settings, old, dropped, fresh, encoder, progress, report)
+    index.manifest.build_seconds = round(time.perf_counter() - began, 3)
+    save_index(index, index_root)
+    report.chunks_total = len(index.chunks)
+    report.seconds = time.perf_counter() - began
+    return report
+
+
+def _previous(settings: Settings, root: Path, report: BuildReport) -> Index | None:
+    """The current index when it can be updated in place, else None (full rebuild)."""
+    try:
+        manifest = read_manifest(root)
+    except IndexCorruptError as exc:
+        report.full_rebuild_reason = str(exc)
+        return None
+    except IndexMissingError:
+        return None
+    try:
+        check_compatible(manifest, expected_manifest(settings, manifest.dimension), root)
+        return load_index(root)
+    except (IndexMismatchError, IndexCorruptError) as exc:
+        report.full_rebuild_reason = str(exc)
+        log.warning("full rebuild: %s", exc)
+        return None
+
+
+def _assemble(
+    settings: Settings,
+    old: Index | None,
+    dropped: set[str],
+    fresh: Sequence[Document],
+    encoder: Callable[[], Encoder],
+    progress: bool,
+    report: BuildReport,
+) -> Index:
+    documents: dict[str, Document] = {}
+    sentences: dict[str, list[Span]] = {}
+    chunks: list[Chunk] = []
+    chunk_rows: list[np.ndarray] = []
+    sentence_rows: list[np.ndarray] = []
+    next_id = 0
+    if old is not None:
+        next_id = max((c.chunk_id for c in old.chunks), default=-1) + 1
+        for doc_id, doc in old.documents.items():
+            if doc_id in dropped:
+                continue
+            documents[doc_id] = doc
+            sentences[doc_id] = old.sentences[doc_id]
+            base = old.sentence_base[doc_id]
+            sentence_rows.append(old.sentence_vectors[base : base + len(sentences[doc_id])])
+        keep = [row for row, c in enumerate(old.chunks) if c.doc_id not in dropped]
+        chunks.extend(old.chunks[row] for row in keep)
+        chunk_rows.append(old.chunk_vectors[keep])
+    splitter = make_splitter(settings.chunk_size, settings.chunk_overlap)
+    new_chunks: list[Chunk] = []
+    new_sentences: list[str] = []
+    for doc in fresh:
+        spans = split_sentences(doc.text)
+        documents[doc.doc_id] = doc
+        sentences[doc.doc_id] = spans
+        new_sentences.extend(doc.text[s.start : s.end] for s in spans)
+        doc_chunks = chunk_document(doc, spans, splitter, next_id)
+        next_id += len(doc_chunks)
+        new_chunks.extend(doc_chunks)
+    model = encoder() if new_chunks else None
+    dimension = model.dimension if model else (old.manifest.dimension if old else 384)
+    if model is not None:
+        chunk_rows.append(_encode(model, [c.text for c in new_chunks], "chunks", progress))
+        sentence_rows.append(_encode(model, new_sentences, "sentences", progress))
+    chunks.extend(new_chunks)
+    report.chunks_embedded = len(new_chunks)
+    chunk_vectors = _stack(chunk_rows, dimension, np.float32)
+    ids = np.array([c.chunk_id for c in chunks], dtype=np.int64)
+    kind = settings.index_type
+    if kind == "auto":
+        kind = "hnsw" if len(chunks) >= settings.hnsw_threshold else "flat"
+    manifest = expected_manifest(settings, dimension).model_copy(update={
+        "index_type": kind,
+        "documents": {d.doc_id: d.sha256 for d in documents.values()},
+        "counts": {"documents": len(documents), "chunks": len(chunks),
+                   "sentences": sum(len(s) for s in sentences.values())},
+        "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+    })
+    return Index(manifest, documents, sentences, chunks, chunk_vectors,
+                 _stack(sentence_rows, dimension, np.float16),
+                 build_dense(chunk_vectors, ids, kind), build_lexical([c.text for c in chunks]))
+
+
+def _encode(model: Encoder, texts: list[str], what: str, progress: bool) -> np.ndarray:
+    out = np.zeros((len(texts), model.dimension), dtype=np.float32)
+    with tqdm(total=len(texts), desc=f"embedding {what}", unit=what[:-1],
+              disable=not progress, leave=False) as bar:
+        for i in range(0, len(texts), BATCH):
+            out[i : i + BATCH] = model.encode(texts[i : i + BATCH])
+            bar.update(min(BATCH, len(texts) - i))
+    return out
+
+
+def _stack(parts: list[np.ndarray], dimension: int, dtype: type) -> np.ndarray:
+    parts = [p for p in parts if len(p)]
+    if not parts:
+        return np.zeros((0, dimension), dtype=dtype)
+    return np.concatenate(parts).astype(dtype, copy=False)

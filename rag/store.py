@@ -1,0 +1,172 @@
+"""The index on disk: a folder of plain files plus manifest.json, swapped in atomically.
+
+Layout of the index root (index/ by default):
+    current -> builds/<stamp>      symlink, replaced atomically by each build
+    builds/<stamp>/manifest.json   model, dimension, chunking, versions, sha256s, file sizes
+    builds/<stamp>/documents.jsonl one document a line: id, title, sha256, text, pages, sentences
+    builds/<stamp>/chunks.jsonl    one chunk a line: id, doc_id, start, end, page, sentence ids
+    builds/<stamp>/chunk_vectors.npy     float32, row i = chunk line i
+    builds/<stamp>/sentence_vectors.npy  float16, documents' sentences in order
+    builds/<stamp>/dense.faiss     FAISS index with chunk ids (an ID map)
+    builds/<stamp>/bm25/           bm25s files, row i = chunk line i
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+from pathlib import Path
+from typing import Any
+
+import faiss
+import numpy as np
+
+from rag.errors import IndexCorruptError, IndexMismatchError, IndexMissingError
+from rag.index import Index, Manifest
+from rag.lexical import load_lexical, save_lexical
+from rag.records import Chunk, Document, Span
+
+FORMAT = 1
+FILES = ("documents.jsonl", "chunks.jsonl", "chunk_vectors.npy", "sentence_vectors.npy",
+         "dense.faiss")
+
+
+def current_folder(root: Path) -> Path:
+    """The folder of the build that is serving now."""
+    return root / "current"
+
+
+def save_index(index: Index, root: Path) -> Path:
+    """Write `index` beside the current one, then swap it in with one atomic rename."""
+    builds = root / "builds"
+    builds.mkdir(parents=True, exist_ok=True)
+    stamp = time.strftime("%Y%m%dT%H%M%S") + f"-{os.getpid()}-{time.monotonic_ns() % 10**6}"
+    tmp = builds / f".{stamp}.partial"
+    tmp.mkdir()
+    _write_documents(index, tmp / "documents.jsonl")
+    _write_lines(tmp / "chunks.jsonl", (
+        [c.chunk_id, c.doc_id, c.start, c.end, c.page, list(c.sentence_ids)] for c in index.chunks
+    ))
+    np.save(tmp / "chunk_vectors.npy", index.chunk_vectors.astype(np.float32))
+    np.save(tmp / "sentence_vectors.npy", index.sentence_vectors.astype(np.float16))
+    faiss.write_index(index.dense, str(tmp / "dense.faiss"))
+    save_lexical(index.lexical, tmp / "bm25")
+    manifest = index.manifest.model_copy(update={
+        "format": FORMAT,
+        "files": {name: (tmp / name).stat().st_size for name in FILES},
+    })
+    (tmp / "manifest.json").write_text(manifest.model_dump_json(indent=2), encoding="utf-8")
+    _fsync_tree(tmp)
+    final = builds / stamp
+    tmp.rename(final)
+    link = root / ".current.new"
+    link.unlink(missing_ok=True)
+    link.symlink_to(Path("builds") / stamp)
+    os.replace(link, current_folder(root))  # the swap: readers see old or new, never a mix
+    _remove_old_builds(builds, keep=final)
+    return final
+
+
+def read_manifest(root: Path) -> Manifest:
+    """The manifest of the serving build; IndexMissingError when there is none."""
+    folder = current_folder(root)
+    path = folder / "manifest.json"
+    if not path.is_file():
+        raise IndexMissingError(f"No index in {root}/: run `rag index DOCS_DIR --index-dir {root}`.")
+    try:
+        return Manifest.model_validate_json(path.read_text(encoding="utf-8"))
+    except ValueError as exc:
+        raise IndexCorruptError(
+            f"The index manifest {path} is unreadable ({exc.__class__.__name__}): "
+            f"rebuild with `rag index DOCS_DIR --index-dir {root} --rebuild`."
+        ) from exc
+
+
+def check_compatible(manifest: Manifest, expected: Manifest, root: Path) -> None:
+    """Raise IndexMismatchError when the index was built with other model or chunking."""
+    fields = ("format", "model_name", "dimension", "chunk_size", "chunk_overlap")
+    wrong = [f"{f} is {getattr(manifest, f)!r}, settings want {getattr(expected, f)!r}"
+             for f in fields if getattr(manifest, f) != getattr(expected, f)]
+    if wrong:
+        raise IndexMismatchError(
+            f"The index in {root}/ was built with other settings ({'; '.join(wrong)}): "
+            f"rebuild it with `rag index DOCS_DIR --index-dir {root} --rebuild`."
+        )
+
+
+def load_index(root: Path, expected: Manifest | None = None) -> Index:
+    """Read the serving build, checking its manifest and every file's size."""
+    manifest = read_manifest(root)
+    if expected is not None:
+        check_compatible(manifest, expected, root)
+    folder = current_folder(root).resolve()
+    fix = f"rebuild it with `rag index DOCS_DIR --index-dir {root} --rebuild`"
+    for name, size in manifest.files.items():
+        path = folder / name
+        if not path.is_file() or path.stat().st_size != size:
+            raise IndexCorruptError(f"The index file {path} is missing or truncated: {fix}.")
+    try:
+        return _read(folder, manifest)
+    except (OSError, ValueError, KeyError, IndexError, RuntimeError, TypeError) as exc:
+        raise IndexCorruptError(f"The index in {folder} is unreadable ({exc}): {fix}.") from exc
+
+
+def _read(folder: Path, manifest: Manifest) -> Index:
+    documents: dict[str, Document] = {}
+    sentences: dict[str, list[Span]] = {}
+    for row in _read_lines(folder / "documents.jsonl"):
+        doc = Document(row["doc_id"], row["title"], row["text"], row["sha256"],
+                       tuple(row["page_starts"]))
+        documents[doc.doc_id] = doc
+        sentences[doc.doc_id] = [Span(s, e) for s, e in row["sentences"]]
+    chunks = [
+        Chunk(cid, doc_id, start, end, documents[doc_id].text[start:end], page, tuple(sids))
+        for cid, doc_id, start, end, page, sids in _read_lines(folder / "chunks.jsonl")
+    ]
+    chunk_vectors = np.load(folder / "chunk_vectors.npy")
+    sentence_vectors = np.load(folder / "sentence_vectors.npy")
+    if len(chunk_vectors) != len(chunks):
+        raise ValueError("chunk vectors and chunks differ in count")
+    if len(sentence_vectors) != sum(len(s) for s in sentences.values()):
+        raise ValueError("sentence vectors and sentences differ in count")
+    dense = faiss.read_index(str(folder / "dense.faiss"))
+    if dense.ntotal != len(chunks):
+        raise ValueError("the FAISS index and chunks differ in count")
+    return Index(manifest, documents, sentences, chunks, chunk_vectors, sentence_vectors,
+                 dense, load_lexical(folder / "bm25"))
+
+
+def _write_documents(index: Index, path: Path) -> None:
+    _write_lines(path, (
+        {"doc_id": d.doc_id, "title": d.title, "sha256": d.sha256, "text": d.text,
+         "page_starts": list(d.page_starts),
+         "sentences": [[s.start, s.end] for s in index.sentences[d.doc_id]]}
+        for d in index.documents.values()
+    ))
+
+
+def _write_lines(path: Path, rows: Any) -> None:
+    with path.open("w", encoding="utf-8") as out:
+        for row in rows:
+            out.write(json.dumps(row, ensure_ascii=False))
+            out.write("\n")
+
+
+def _read_lines(path: Path) -> list[Any]:
+    with path.open(encoding="utf-8") as lines:
+        return [json.loads(line) for line in lines if line.strip()]
+
+
+def _fsync_tree(folder: Path) -> None:
+    for path in folder.rglob("*"):
+        if path.is_file():
+            with path.open("rb") as f:
+                os.fsync(f.fileno())
+
+
+def _remove_old_builds(builds: Path, keep: Path) -> None:
+    for old in builds.iterdir():
+        if old != keep:
+            shutil.rmtree(old, ignore_errors=True)
