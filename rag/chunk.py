@@ -24,17 +24,55 @@ def make_splitter(chunk_size: int, chunk_overlap: int) -> RecursiveCharacterText
     )
 
 
-def locate(text: str, pieces: Sequence[str]) -> list[Span]:
-    """Offsets of each piece in `text`, in order; pieces are verbatim, ordered substrings."""
-    spans: list[Span] = []
-    cursor = 0
-    for piece in pieces:
-        start = text.find(piece, cursor)
-        if start < 0:  # the splitter only ever returns substrings; guard the invariant anyway
-            raise ValueError(f"chunk not found in its document: {piece[:60]!r}")
-        spans.append(Span(start, start + len(piece)))
-        cursor = start + 1
-    return spans
+def locate(text: str, pieces: Sequence[str], overlap: int | None = None) -> list[Span]:
+    """Offsets of each piece in `text`, in order; pieces are verbatim, ordered substrings.
+
+    Searching only where the splitter can have put a piece (see `_candidates`), and going
+    back when a later piece then fits nowhere, keeps a repeated passage (a page header, a
+    sentence said twice) from being placed at another copy of itself.
+    """
+    starts: list[int] = []
+    options: list[list[int]] = []
+    failed: set[tuple[int, int]] = set()  # (piece, start) that leave a later piece nowhere
+    while len(starts) < len(pieces):
+        i = len(starts)
+        if len(options) == i:
+            prev = Span(starts[-1], starts[-1] + len(pieces[i - 1])) if starts else None
+            found = _candidates(text, pieces[i], prev, overlap)
+            options.append([p for p in found if (i, p) not in failed])
+        if options[i]:
+            starts.append(options[i].pop(0))
+            continue
+        options.pop()
+        if not starts:  # the splitter only returns substrings; guard the invariant anyway
+            raise ValueError(f"chunk not found in its document: {pieces[i][:60]!r}")
+        failed.add((i - 1, starts.pop()))
+    return [Span(start, start + len(piece)) for start, piece in zip(starts, pieces, strict=True)]
+
+
+def _candidates(text: str, piece: str, prev: Span | None, overlap: int | None) -> list[int]:
+    """Where `piece` may start after `prev`, the likeliest first.
+
+    A piece starts no earlier than the one before it and ends later, overlaps it by at most
+    `overlap` characters, and only white space lies between them; rarely it just repeats
+    the tail of the piece before it.
+    """
+    start, end = (prev.start, prev.end) if prev else (0, 0)
+    low = max(start, end - len(piece) + 1)
+    if overlap is not None:
+        low = max(low, end - overlap)
+    high = end
+    while high < len(text) and text[high].isspace():
+        high += 1
+    found = []
+    at = text.find(piece, low, high + len(piece))
+    while at >= 0:
+        found.append(at)
+        at = text.find(piece, at + 1, high + len(piece))
+    tail = end - len(piece)
+    if prev and tail >= start and text.startswith(piece, tail):
+        found.append(tail)
+    return found
 
 
 def chunk_document(
@@ -45,7 +83,7 @@ def chunk_document(
 ) -> list[Chunk]:
     """Chunks of one document with ids from `first_id`, each knowing its sentences."""
     text = document.text
-    spans = locate(text, splitter.split_text(text))
+    spans = locate(text, splitter.split_text(text), splitter._chunk_overlap)
     sentence_ends = [s.end for s in sentences]
     chunks = []
     for i, span in enumerate(spans):

@@ -9,6 +9,7 @@ import numpy as np
 def build_dense(vectors: np.ndarray, ids: np.ndarray, kind: str = "flat") -> faiss.Index:
     """An ID-mapped FAISS index: exact ("flat") or approximate ("hnsw")."""
     dimension = vectors.shape[1]
+    base: faiss.Index
     if kind == "hnsw":
         base = faiss.IndexHNSWFlat(dimension, 32, faiss.METRIC_INNER_PRODUCT)
         base.hnsw.efConstruction = 80
@@ -23,7 +24,7 @@ def build_dense(vectors: np.ndarray, ids: np.ndarray, kind: str = "flat") -> fai
 
 def search_dense(index: faiss.Index, query: np.ndarray, k: int) -> list[tuple[int, float]]:
     """Top-k (chunk_id, inner product) pairs, best first."""
-    if index.ntotal == 0:
+    if index.ntotal == 0 or k <= 0:  # FAISS asserts k > 0
         return []
     scores, ids = index.search(query.reshape(1, -1).astype(np.float32), min(k, index.ntotal))
     return [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]

@@ -15,7 +15,7 @@ from rag.records import Chunk, Document, Span
 class Manifest(BaseModel):
     """What an index was built from and with; checked on every load."""
 
-    format: int = 1
+    format: int = 2
     package_version: str
     model_name: str
     dimension: int

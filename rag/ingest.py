@@ -81,15 +81,16 @@ def build_index(
         raise ConfigError(f"Documents folder {docs_dir} does not exist: pass an existing folder.")
     report = BuildReport()
     old = None if rebuild else _previous(settings, index_root, report)
-    files = {doc_id: (path, file_sha256(path)) for doc_id, path in list_files(docs_dir)}
+    files = dict(list_files(docs_dir))
     old_docs = old.documents if old else {}
     report.removed = sorted(set(old_docs) - set(files))
     fresh: list[Document] = []
-    for doc_id, (path, sha) in files.items():
-        if doc_id in old_docs and old_docs[doc_id].sha256 == sha:
-            report.unchanged.append(doc_id)
-            continue
-        try:
+    for doc_id, path in files.items():
+        try:  # an unreadable file is skipped like a broken one, not fatal to the build
+            sha = file_sha256(path)
+            if doc_id in old_docs and old_docs[doc_id].sha256 == sha:
+                report.unchanged.append(doc_id)
+                continue
             fresh.append(load_document(doc_id, path, sha))
         except (DocumentError, OSError) as exc:
             reason = exc.reason if isinstance(exc, DocumentError) else str(exc)

@@ -9,6 +9,21 @@ from pathlib import Path
 import bm25s
 import numpy as np
 import Stemmer
+from bm25s.stopwords import STOPWORDS_EN
+
+# Question words and function words carry no topic: neither BM25 nor overlap counts them.
+_FUNCTION_WORDS = (
+    "a an the of in on at to for from by with and or but is are was were be been being do does "
+    "did has have had what which who whom whose when where why how that this these those it its "
+    "as into about than then there their they them he she his her we our you your i me my not "
+    "no can could would should will shall may might must also any all some many much more most "
+    "such so if while after before during over under between among up down out off again "
+    "further once only own same too very just s t one ever"
+)
+STOPWORDS = frozenset(STOPWORDS_EN) | frozenset(_FUNCTION_WORDS.split())
+_STOPLIST = sorted(STOPWORDS)
+
+_EMPTY = "empty.txt"  # written instead of bm25s's files when no term was indexed
 
 
 @lru_cache(maxsize=1)
@@ -19,7 +34,7 @@ def _stemmer() -> Stemmer.Stemmer:
 def terms(text: str) -> list[str]:
     """The stemmed, stopword-free terms BM25 sees in `text`."""
     tokens = bm25s.tokenize(
-        [text], stopwords="en", stemmer=_stemmer(), return_ids=False, show_progress=False
+        [text], stopwords=_STOPLIST, stemmer=_stemmer(), return_ids=False, show_progress=False
     )
     return list(tokens[0]) if tokens else []
 
@@ -28,24 +43,35 @@ def build_lexical(texts: Sequence[str]) -> bm25s.BM25:
     """A BM25 index whose row i is texts[i]."""
     retriever = bm25s.BM25()
     if texts:
-        tokens = bm25s.tokenize(list(texts), stopwords="en", stemmer=_stemmer(), show_progress=False)
-        retriever.index(tokens, show_progress=False)
+        tokens = bm25s.tokenize(
+            list(texts), stopwords=_STOPLIST, stemmer=_stemmer(), show_progress=False
+        )
+        # bm25s cannot index a corpus without a single term (no documents, or stopwords only).
+        if tokens.vocab:
+            retriever.index(tokens, show_progress=False)
     return retriever
 
 
 def lexical_scores(retriever: bm25s.BM25, query: str, rows: int) -> np.ndarray:
     """BM25 score of every row for `query` (zeros when no query term is indexed)."""
-    query_terms = [t for t in terms(query) if t in retriever.vocab_dict] if rows else []
+    vocab = getattr(retriever, "vocab_dict", None) or {}
+    query_terms = [t for t in terms(query) if t in vocab] if rows else []
     if not query_terms:
         return np.zeros(rows, dtype=np.float32)
     return np.asarray(retriever.get_scores(query_terms), dtype=np.float32)
 
 
 def save_lexical(retriever: bm25s.BM25, folder: Path) -> None:
-    """Write the BM25 index as bm25s's plain files."""
+    """Write the BM25 index as bm25s's plain files (a marker file when it holds no term)."""
+    if not hasattr(retriever, "scores"):
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / _EMPTY).write_text("no terms indexed\n", encoding="utf-8")
+        return
     retriever.save(str(folder))
 
 
 def load_lexical(folder: Path) -> bm25s.BM25:
     """Read a BM25 index written by save_lexical."""
+    if (folder / _EMPTY).is_file():
+        return bm25s.BM25()
     return bm25s.BM25.load(str(folder), mmap=False)

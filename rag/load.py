@@ -74,6 +74,15 @@ def _markdown_title(text: str) -> str:
     return match.group(1) if match else ""
 
 
+# Elements that start a new line; text inside inline ones (a, b, em, span) stays in its line.
+_BLOCKS = (
+    "address", "article", "aside", "blockquote", "caption", "dd", "div", "dl", "dt",
+    "figcaption", "figure", "footer", "form", "h1", "h2", "h3", "h4", "h5", "h6", "header",
+    "hr", "li", "main", "nav", "ol", "p", "pre", "section", "table", "td", "th", "tr", "ul",
+)
+_BREAK = "\ue000"  # a private-use character marks block edges while white space is collapsed
+
+
 def _html_text(raw: str) -> tuple[str, str]:
     """Visible text of an HTML page (no script, style or head), and its <title>."""
     from bs4 import BeautifulSoup
@@ -82,8 +91,14 @@ def _html_text(raw: str) -> tuple[str, str]:
     title = soup.title.get_text(" ", strip=True) if soup.title else ""
     for tag in soup(["script", "style", "noscript", "template", "head"]):
         tag.decompose()
-    text = soup.get_text("\n")
-    lines = (re.sub(r"[ \t\r\f\v]+", " ", line).strip() for line in text.splitlines())
+    for tag in soup(list(_BLOCKS)):
+        tag.insert_before(_BREAK)
+        tag.insert_after(_BREAK)
+    for tag in soup("br"):
+        tag.insert_after(_BREAK)
+    # Line breaks in the source are layout, not text: only block edges and <br> end a line.
+    text = re.sub(r"\s+", " ", soup.get_text())
+    lines = (line.strip() for line in text.split(_BREAK))
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip(), title
 
 
@@ -92,13 +107,12 @@ def _pdf_text(doc_id: str, data: bytes) -> tuple[str, tuple[int, ...]]:
     import io
 
     from pypdf import PdfReader
-    from pypdf.errors import PyPdfError
 
     try:
         reader = PdfReader(io.BytesIO(data))
         pages = [page.extract_text() or "" for page in reader.pages]
-    except (PyPdfError, ValueError, KeyError, TypeError, AttributeError) as exc:
-        raise DocumentError(doc_id, f"unreadable pdf ({exc})") from exc
+    except Exception as exc:  # pypdf raises many types on damaged files (NotImplementedError...)
+        raise DocumentError(doc_id, f"unreadable pdf ({exc.__class__.__name__}: {exc})") from exc
     starts: list[int] = []
     parts: list[str] = []
     offset = 0

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,4 +111,19 @@ class Answer(BaseModel):
     citations: list[Citation] = []
     passages: list[Passage] = []
     alternatives: list[Alternative] = []
+    standalone_question: str | None = None  # the question searched, for follow-ups
     timings: dict[str, float] = {}
+    # The calibration inputs of the best candidate: for fitting, never serialised.
+    _features: list[float] = PrivateAttr(default_factory=list)
+
+    @property
+    def features(self) -> list[float]:
+        """Confidence features of the best candidate (empty when there was none)."""
+        return self._features
+
+    @property
+    def guess(self) -> str | None:
+        """The answer, or when abstaining the best candidate that was held back."""
+        if self.answer is not None:
+            return self.answer
+        return self.alternatives[0].answer if self.alternatives else None

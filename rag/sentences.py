@@ -11,15 +11,18 @@ import re
 
 from rag.records import Span
 
-_ABBREVIATIONS = frozenset(
+_ABBREVIATION_WORDS = (
     "mr mrs ms dr prof st jr sr vs etc no nos fig figs al inc ltd co corp gen col lt sgt "
     "capt gov sen rep jan feb mar apr jun jul aug sep sept oct nov dec mt ft approx est u.s "
-    "u.k u.n e.g i.e a.m p.m".split()
+    "u.k u.n e.g i.e a.m p.m"
 )
+_ABBREVIATIONS = frozenset(_ABBREVIATION_WORDS.split())
 # A sentence ends at . ! ? (plus closing quotes or brackets), optionally followed by a
 # glued footnote number, when white space and a capital, digit, quote or bracket follow.
 _END = re.compile(r"[.!?][\"”’'\)\]]*(?P<note>\d{1,3})?(?=\s+[\"“‘'(\[A-Z0-9•])")
-_LEAD = re.compile(r"^(?:[\s•●▪◦·\-–—*>#]+|\[\d{1,3}\]|\d{1,3}(?=[A-Z]))+")
+# A footnote number glued to the next sentence ("5Varying") is followed by a capitalised
+# word; "3D printers" or "4K video" keep their digits.
+_LEAD = re.compile(r"^(?:[\s•●▪◦·\-–—*>#]+|\[\d{1,3}\]|\d{1,3}(?=[A-Z][a-z]))+")
 _TRAIL = re.compile(
     r"(?<=[.!?\"”’)\]])(?:\s*(?:\[\d{1,3}\]|\d{1,3}))+\s*$"  # "... Algeria. [71] [72] 4"
     r"|(?<=\w)\s\d\s*$"  # a lone footnote digit after the last word: "corporations 2"
@@ -29,9 +32,9 @@ _LETTER = re.compile(r"[^\W\d_]")
 
 
 def split_sentences(text: str) -> list[Span]:
-    """Spans of the sentences of `text`, in order, never crossing a line break."""
+    """Spans of the sentences of `text`, in order, never crossing a line break or bullet."""
     spans: list[Span] = []
-    for line in re.finditer(r"[^\n]+", text):
+    for line in re.finditer(r"[^\n•●▪◦]+", text):
         start = line.start()
         for match in _END.finditer(line.group()):
             if _is_abbreviation(line.group(), match.start()):

@@ -28,7 +28,7 @@ from rag.index import Index, Manifest
 from rag.lexical import load_lexical, save_lexical
 from rag.records import Chunk, Document, Span
 
-FORMAT = 1
+FORMAT = 2  # bump when the files or the tokenisation change: old indexes are rebuilt
 FILES = ("documents.jsonl", "chunks.jsonl", "chunk_vectors.npy", "sentence_vectors.npy",
          "dense.faiss")
 
@@ -74,7 +74,9 @@ def read_manifest(root: Path) -> Manifest:
     folder = current_folder(root)
     path = folder / "manifest.json"
     if not path.is_file():
-        raise IndexMissingError(f"No index in {root}/: run `rag index DOCS_DIR --index-dir {root}`.")
+        raise IndexMissingError(
+            f"No index in {root}/: run `rag index DOCS_DIR --index-dir {root}`."
+        )
     try:
         return Manifest.model_validate_json(path.read_text(encoding="utf-8"))
     except ValueError as exc:

@@ -1,0 +1,76 @@
+"""What a question asks for: the kind of answer it expects and its content terms."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+
+from rag.lexical import STOPWORDS
+from rag.lexical import terms as lexical_terms
+
+
+class Expect(StrEnum):
+    """The kind of phrase that answers a question; ANY means a sentence will do."""
+
+    DATE = "date"
+    NUMBER = "number"
+    MONEY = "money"
+    PERSON = "person"
+    PLACE = "place"
+    NAME = "name"  # a person, group or organisation
+    ANY = "any"
+
+
+# First match wins; patterns see the lower-cased question.
+_RULES: tuple[tuple[str, Expect], ...] = (
+    (r"\bhow much (money|did .* (pay|cost|spend|earn|receive))|\bhow much\b.*\b(cost|paid|pay|"
+     r"worth|salar|spend|spent|earn|bonus|ransom|price|budget|fund)", Expect.MONEY),
+    (r"\b(what|how much)\b.*\b(salar|wage|bonus|gdp|price|cost|ransom|budget|paid|pay)",
+     Expect.MONEY),
+    (r"\bwhen\b|\bwhat (year|date|day|month|decade|century|time|period|era)\b"
+     r"|\bwhich (year|date|day|month|decade|century)\b|\bin what (year|month|decade|century)\b"
+     r"|\bhow long ago\b|\bsince when\b", Expect.DATE),
+    (r"\bhow (many|much|long|old|far|large|big|tall|high|fast|often|deep|wide)\b"
+     r"|\bwhat (percentage|percent|proportion|number|amount|share|fraction)\b"
+     r"|\bwhat (is|was) the (population|number|amount|percentage|size)\b", Expect.NUMBER),
+    (r"\bwho(m|se)?\b|\bwhich (person|man|woman|leader|group|organi[sz]ation|company|"
+     r"individual|team|scientist|king|president)\b|\bwhat (person|group|organi[sz]ation|"
+     r"company|team|name)\b", Expect.NAME),
+    (r"\bwhere\b|\b(what|which) (country|countries|city|cities|place|region|town|state|"
+     r"continent|area|location|nation|province|capital)\b|\bin what (country|city|region|"
+     r"town|state|place)\b", Expect.PLACE),
+)
+_COMPILED = tuple((re.compile(p), e) for p, e in _RULES)
+_PLURAL = re.compile(r"\b(which|what) \w*(ies|[^s]s)\b|\bwho (are|were)\b|\bwhom\b.*\b(are|were)\b")
+_AUX = r"(?:were|was|are|is|did|do|does|have|has|had|will|would|can|could)"
+_COUNTED = re.compile(
+    rf"\bhow many (?!{_AUX}\b)((?:[a-z-]+ ){{0,2}}?[a-z-]+?)\b(?= {_AUX}\b|\?|$)"
+)
+_TOKEN = re.compile(r"[\w’'-]+")
+
+
+@dataclass(frozen=True, slots=True)
+class Question:
+    """A parsed question: text, expected answer kind, and its content words (lower case)."""
+
+    text: str
+    expect: Expect
+    terms: frozenset[str]
+    stems: tuple[str, ...] = ()  # BM25's stemmed terms
+    plural: bool = False  # asks for several things ("which countries")
+    counted: str = ""  # what "how many" counts: "people" in "how many people were killed"
+
+
+def parse_question(text: str, expect_from: str | None = None) -> Question:
+    """The expected answer kind (read from `expect_from`, default `text`) and content words."""
+    lowered = text.lower()
+    asked = (expect_from or text).lower()
+    expect = next((e for pattern, e in _COMPILED if pattern.search(asked)), Expect.ANY)
+    words = (re.sub(r"[’']s$", "", m.group()).strip("’'-") for m in _TOKEN.finditer(lowered))
+    terms = frozenset(t for t in words
+                      if t and t not in STOPWORDS)
+    plural = bool(_PLURAL.search(asked))
+    counted = _COUNTED.search(asked)
+    return Question(text, expect, terms, tuple(dict.fromkeys(lexical_terms(text))), plural,
+                    counted.group(1) if counted else "")

@@ -1,0 +1,185 @@
+"""Loading txt, md, html and pdf into Documents; unreadable files raise DocumentError."""
+
+from __future__ import annotations
+
+import hashlib
+import random
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from fpdf import FPDF
+
+from rag.errors import DocumentError
+from rag.load import list_files, load_document
+
+HTML = """<!DOCTYPE html>
+<html><head><title>Volcanoes of Italy</title>
+<style>body { color: red; } .secret-style { display: none; }</style>
+<script>var secretScript = "do not index";</script></head>
+<body>
+  <h1>Mount Etna</h1>
+  <p>Etna is an <b>active</b> volcano
+     in <a href="#sicily">Sicily</a>.</p>
+  <script>console.log("inline secret");</script>
+  <ul><li>Height: 3,357 m</li><li>Last eruption: 2024</li></ul>
+  <p>Lava line one<br>lava line two</p>
+  <!-- a comment nobody sees -->
+  <noscript>enable javascript</noscript>
+</body></html>
+"""
+
+
+def write_pdf(path: Path, pages: list[str]) -> None:
+    pdf = FPDF()
+    pdf.set_font("Helvetica", size=12)
+    for text in pages:
+        pdf.add_page()
+        pdf.multi_cell(0, 10, text)
+    pdf.output(str(path))
+
+
+def test_txt_is_read_verbatim(tmp_path: Path) -> None:
+    path = tmp_path / "zebra.txt"
+    text = "Zebras live in Kenya.\r\nTheir stripes confuse flies.\n"
+    path.write_bytes(text.encode("utf-8"))
+    doc = load_document("zebra.txt", path)
+    assert doc.doc_id == "zebra.txt"
+    assert doc.title == "zebra"
+    assert doc.text == text
+    assert doc.sha256 == hashlib.sha256(text.encode("utf-8")).hexdigest()
+    assert doc.page_starts == ()
+    assert doc.page_at(5) is None
+
+
+def test_utf8_bom_is_dropped(tmp_path: Path) -> None:
+    path = tmp_path / "bom.txt"
+    path.write_bytes(b"\xef\xbb\xbfCaf\xc3\xa9 au lait.")
+    assert load_document("bom.txt", path).text == "Café au lait."
+
+
+def test_markdown_title_is_the_first_heading(tmp_path: Path) -> None:
+    path = tmp_path / "penguin.md"
+    text = "Some intro line.\n\n# Emperor Penguins #\n\nThey breed in winter.\n\n## Diet\n"
+    path.write_text(text, encoding="utf-8")
+    doc = load_document("penguin.md", path)
+    assert doc.title == "Emperor Penguins"
+    assert doc.text == text
+
+
+def test_markdown_without_heading_has_empty_title(tmp_path: Path) -> None:
+    path = tmp_path / "notes.md"
+    path.write_text("No heading here.\n", encoding="utf-8")
+    assert load_document("notes.md", path).title == ""
+
+
+def test_html_keeps_visible_text_only(tmp_path: Path) -> None:
+    path = tmp_path / "volcano.html"
+    path.write_text(HTML, encoding="utf-8")
+    doc = load_document("volcano.html", path)
+    assert doc.title == "Volcanoes of Italy"
+    assert doc.text == (
+        "Mount Etna\n\nEtna is an active volcano in Sicily.\n\nHeight: 3,357 m\n\n"
+        "Last eruption: 2024\n\nLava line one\nlava line two"
+    )
+    for hidden in ("secret", "color", "console", "comment", "javascript", "Volcanoes of Italy"):
+        assert hidden not in doc.text
+
+
+def test_html_without_title_uses_the_file_name(tmp_path: Path) -> None:
+    path = tmp_path / "page.htm"
+    path.write_text("<p>Just a paragraph.</p>", encoding="utf-8")
+    doc = load_document("page.htm", path)
+    assert (doc.title, doc.text) == ("page", "Just a paragraph.")
+
+
+def test_pdf_text_and_pages(tmp_path: Path) -> None:
+    path = tmp_path / "glacier.pdf"
+    write_pdf(path, ["Glaciers carve valleys.\nThey move slowly.", "Meltwater feeds rivers."])
+    doc = load_document("glacier.pdf", path)
+    assert doc.title == "glacier"
+    assert doc.text == "Glaciers carve valleys.\nThey move slowly.\n\nMeltwater feeds rivers."
+    assert doc.page_starts == (0, 43)
+    assert doc.page_at(0) == 1
+    assert doc.page_at(doc.text.index("slowly")) == 1
+    assert doc.page_at(doc.text.index("Meltwater")) == 2
+    assert doc.page_at(len(doc.text) - 1) == 2
+
+
+@pytest.mark.parametrize("content", [b"", b"   \n\n\t  \n"])
+def test_empty_file_is_an_error(tmp_path: Path, content: bytes) -> None:
+    path = tmp_path / "empty.txt"
+    path.write_bytes(content)
+    with pytest.raises(DocumentError) as info:
+        load_document("empty.txt", path)
+    assert info.value.doc_id == "empty.txt"
+    assert info.value.reason.startswith("empty")
+
+
+def test_pdf_without_text_is_empty(tmp_path: Path) -> None:
+    path = tmp_path / "blank.pdf"
+    write_pdf(path, [""])
+    with pytest.raises(DocumentError, match="empty"):
+        load_document("blank.pdf", path)
+
+
+def test_random_bytes_with_pdf_header_are_an_error(tmp_path: Path) -> None:
+    path = tmp_path / "broken.pdf"
+    rng = random.Random(7)
+    path.write_bytes(b"%PDF-1.7\n" + bytes(rng.getrandbits(8) for _ in range(4000)))
+    with pytest.raises(DocumentError) as info:
+        load_document("broken.pdf", path)
+    assert info.value.doc_id == "broken.pdf"
+    assert info.value.reason.startswith("unreadable pdf")
+
+
+DAMAGES: list[Callable[[bytes], bytes]] = [
+    lambda data: data[: len(data) // 2],  # a truncated download
+    lambda data: data.replace(b"/FlateDecode", b"/FlateDecodX"),  # pypdf: NotImplementedError
+]
+
+
+@pytest.mark.parametrize("damage", DAMAGES)
+def test_damaged_pdf_is_an_error(tmp_path: Path, damage: Callable[[bytes], bytes]) -> None:
+    good = tmp_path / "good.pdf"
+    write_pdf(good, ["Some text on a page.", "More text."])
+    path = tmp_path / "damaged.pdf"
+    path.write_bytes(damage(good.read_bytes()))
+    with pytest.raises(DocumentError, match="unreadable pdf|empty"):
+        load_document("damaged.pdf", path)
+
+
+def test_unsupported_suffix_is_an_error(tmp_path: Path) -> None:
+    path = tmp_path / "report.docx"
+    path.write_bytes(b"PK\x03\x04 not really a docx")
+    with pytest.raises(DocumentError) as info:
+        load_document("report.docx", path)
+    assert "unsupported file type '.docx'" in info.value.reason
+    assert ".pdf" in info.value.reason
+
+
+def test_non_utf8_text_says_how_to_fix_it(tmp_path: Path) -> None:
+    path = tmp_path / "latin.txt"
+    path.write_bytes("café au lait".encode("latin-1"))
+    with pytest.raises(DocumentError) as info:
+        load_document("latin.txt", path)
+    assert info.value.reason == (
+        "not valid UTF-8 (invalid continuation byte at byte 3); re-save the file as UTF-8"
+    )
+    assert str(info.value).startswith("latin.txt: ")
+
+
+def test_binary_content_in_a_text_file_is_an_error(tmp_path: Path) -> None:
+    path = tmp_path / "blob.md"
+    path.write_bytes(b"abc\x00\x01\x02")
+    with pytest.raises(DocumentError, match="binary content"):
+        load_document("blob.md", path)
+
+
+def test_list_files_is_sorted_recursive_and_skips_hidden(tmp_path: Path) -> None:
+    (tmp_path / "sub").mkdir()
+    (tmp_path / ".git").mkdir()
+    for name in ("b.txt", "a.md", "sub/c.html", ".hidden.txt", ".git/config"):
+        (tmp_path / name).write_text("x", encoding="utf-8")
+    assert [doc_id for doc_id, _ in list_files(tmp_path)] == ["a.md", "b.txt", "sub/c.html"]
+    assert dict(list_files(tmp_path))["sub/c.html"] == tmp_path / "sub" / "c.html"
