@@ -3,9 +3,10 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+CHROMIUM := /usr/bin/chromium
 export HF_HUB_OFFLINE := 1
 
-.PHONY: setup index run test lint eval eval-squad bench clean
+.PHONY: setup browser index run test lint screenshot eval eval-squad bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -15,6 +16,11 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 setup: $(STAMP)
+
+# Debian's chromium for the browser tests of the chat page; Playwright (a dev extra) drives it.
+# Never `playwright install`: it downloads its own browsers, which fails offline.
+browser:
+	test -x $(CHROMIUM) || { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; }
 
 index: setup
 	$(BIN)/rag index docs/
@@ -26,8 +32,12 @@ lint: setup
 	$(BIN)/ruff check rag tests
 	$(BIN)/mypy rag
 
-test: lint
+test: lint browser
 	$(BIN)/pytest -q
+
+# eval/screenshots/chat.png, the README's picture: a real `rag serve` over docs/ in Chromium.
+screenshot: setup browser
+	$(BIN)/pytest -q -m slow tests/test_web.py -k screenshot
 
 clean:
 	rm -rf $(VENV) index/current index/builds

@@ -57,3 +57,130 @@ def index(
     if report.full_rebuild_reason:
         typer.echo(f"full rebuild: {report.full_rebuild_reason}", err=True)
     typer.echo(report.summary())
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Address to bind (RAG_HOST).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to bind (RAG_PORT).")] = None,
+    docs: Annotated[Path | None, typer.Option(help="Documents folder (RAG_DOCS_DIR).")] = None,
+    index_dir: Annotated[Path | None, typer.Option(help="Index folder (RAG_INDEX_DIR).")] = None,
+) -> None:
+    """Index new or changed documents, then serve the HTTP API (default 127.0.0.1:8000)."""
+    from rag.serve import serve as run
+
+    settings = _settings(host=host, port=port, docs_dir=docs, index_dir=index_dir)
+    try:
+        run(settings)
+    except RagError as exc:
+        raise _fail(exc) from exc
+
+
+@app.command()
+def ask(
+    question: Annotated[str, typer.Argument(help="The question.")],
+    k: Annotated[int, typer.Option("-k", min=1, max=50, help="Passages to return.")] = 5,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the API's JSON record.")] = False,
+    index_dir: Annotated[Path | None, typer.Option(help="Where the index lives.")] = None,
+) -> None:
+    """Answer one question from the index, with its cited source."""
+    from rag.pipeline import Pipeline
+
+    settings = _settings(index_dir=index_dir)
+    try:
+        answer = Pipeline.load(settings).ask(question, k=k)
+    except RagError as exc:
+        raise _fail(exc) from exc
+    if as_json:
+        typer.echo(answer.model_dump_json(indent=2))
+        return
+    from rag.show import render_answer
+
+    typer.echo(render_answer(answer))
+
+
+@app.command("eval")
+def evaluate(
+    cases: Annotated[list[Path] | None, typer.Argument(help="JSONL case files.")] = None,
+    dataset: Annotated[str, typer.Option(help="own, squad (v1.1 open book) or squad2.")] = "own",
+    limit: Annotated[int | None, typer.Option(help="Ask only the first N cases.")] = None,
+    out: Annotated[Path | None, typer.Option(help="Report folder.")] = None,
+    squad_dir: Annotated[Path, typer.Option(help="Folder of the SQuAD files.")] = Path(
+        "../shared/benchmarks/squad"),
+    fail_under: Annotated[list[str] | None, typer.Option(
+        help="metric=value; exit 1 when the metric is lower (repeatable).")] = None,
+) -> None:
+    """Run evaluation cases through the Pipeline; write JSON, Markdown and charts."""
+    from rag.datasets import load_dataset
+    from rag.embed import Encoder
+    from rag.evaluate import run
+    from rag.pipeline import Pipeline
+    from rag.report import write_report
+
+    settings = _settings()
+    floors = _floors(fail_under or [])
+    try:
+        encoder = Encoder(settings.model_path, settings.batch_size)
+        data = load_dataset(dataset, settings, lambda: encoder,
+                            cases or [Path("eval/aqim.jsonl")], Path("eval/results"), squad_dir,
+                            progress=True)
+        pipeline = Pipeline.load(data.settings, encoder=encoder)
+    except RagError as exc:
+        raise _fail(exc) from exc
+    chosen = data.located({d: doc.text for d, doc in pipeline.index.documents.items()})
+    chosen = chosen[:limit] if limit else chosen
+    from tqdm import tqdm
+
+    with tqdm(total=len(chosen), desc=f"asking {dataset}", unit="case") as bar:
+        results = run(pipeline, chosen, progress=lambda _: bar.update())
+    folder = out or Path("eval/results") / dataset
+    summary = write_report(results, pipeline.calibration.threshold, folder,
+                           f"Evaluation: {dataset} ({len(results)} cases)")
+    typer.echo((folder / "summary.md").read_text(encoding="utf-8"))
+    typer.echo(f"written to {folder}/")
+    failed = [f"{m} = {summary['all'].get(m)} < {v}" for m, v in floors.items()
+              if (summary["all"].get(m) or 0.0) < v]
+    if failed:
+        typer.secho("below floor: " + "; ".join(failed), err=True, fg=typer.colors.RED)
+        raise typer.Exit(code=1)
+
+
+def _floors(items: list[str]) -> dict[str, float]:
+    floors = {}
+    for item in items:
+        metric, _, value = item.partition("=")
+        try:
+            floors[metric.strip()] = float(value)
+        except ValueError as exc:
+            raise typer.BadParameter(f"--fail-under takes metric=value, got {item!r}") from exc
+    return floors
+
+
+@app.command()
+def calibrate(
+    squad_dir: Annotated[Path, typer.Option(help="Folder of the SQuAD files.")] = Path(
+        "../shared/benchmarks/squad"),
+) -> None:
+    """Refit the confidence model and abstention threshold; writes rag/calibration.json."""
+    from rag.calibrate import describe, fit_calibration
+    from rag.confidence import save_calibration
+    from rag.datasets import load_dataset
+    from rag.embed import Encoder
+    from rag.evaluate import run
+    from rag.pipeline import Pipeline
+
+    settings = _settings()
+    encoder = Encoder(settings.model_path, settings.batch_size)
+    results = {}
+    try:
+        for name in ("own", "squad2"):
+            data = load_dataset(name, settings, lambda: encoder, [Path("eval/aqim.jsonl")],
+                                Path("eval/results"), squad_dir, progress=True)
+            pipeline = Pipeline.load(data.settings, encoder=encoder)
+            texts = {d: doc.text for d, doc in pipeline.index.documents.items()}
+            results[name] = run(pipeline, data.located(texts))
+    except RagError as exc:
+        raise _fail(exc) from exc
+    calibration = fit_calibration(results, primary="own")
+    save_calibration(calibration)
+    typer.echo(describe(calibration))

@@ -21,7 +21,12 @@ class Encoder:
                 f"Model folder {model_path!r} does not exist: set RAG_MODEL_PATH to a "
                 "sentence-transformers model folder, or unset it to use the packaged model."
             )
+        import torch
         from sentence_transformers import SentenceTransformer
+
+        # One intra-op thread: with two, torch spin-waits against the server's other threads
+        # and a single query encode grows from ~20 ms to ~300 ms on this 2-core machine.
+        torch.set_num_threads(1)
 
         self.model = SentenceTransformer(model_path, device="cpu")
         self.batch_size = batch_size

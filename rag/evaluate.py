@@ -34,7 +34,8 @@ class Result:
     f1: float
     words: int
     rank: int | None  # first passage holding a gold span
-    citation_ok: bool
+    citation_ok: bool  # the cited span is document_text[start:end] and equals the answer
+    citation_correct: bool  # ...and it holds a gold answer
     standalone_question: str | None
     timings: dict[str, float] = field(default_factory=dict)
     features: list[float] = field(default_factory=list)
@@ -67,7 +68,8 @@ def score(pipeline: Pipeline, case: Case, answer: Answer) -> Result:
         exact_match=metrics.exact_match(answer.answer, golds),
         f1=metrics.token_f1(answer.answer, golds), words=metrics.word_count(answer.answer),
         rank=metrics.first_relevant_rank(relevant) if case.answerable else None,
-        citation_ok=_citation_ok(pipeline, answer, golds),
+        citation_ok=_citation_ok(pipeline, answer, []),
+        citation_correct=_citation_ok(pipeline, answer, golds) and answer.answer is not None,
         standalone_question=answer.standalone_question, timings=dict(answer.timings),
         features=list(answer.features),
     )
@@ -123,8 +125,13 @@ def summarize(results: Sequence[Result], threshold: float) -> dict[str, Any]:
     if unanswerable:
         out["abstention"] = _mean(r.prediction is None for r in unanswerable)
     out["citation_ok"] = _mean(r.citation_ok for r in results)
+    if answerable:
+        out["citation_correct"] = _mean(r.citation_correct for r in answerable)
     out["auroc"] = metrics.auroc([r.confidence for r in results],
                                  [r.answerable and r.guess_correct for r in results])
+    if answerable and unanswerable:
+        out["auroc_answerable"] = metrics.auroc([r.confidence for r in results],
+                                                [r.answerable for r in results])
     out["ece"] = metrics.expected_calibration_error(confidences, right)
     precision, coverage = metrics.precision_coverage(confidences, right, threshold)
     out |= {"threshold": threshold, "precision": precision, "coverage": coverage}

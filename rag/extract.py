@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from rag.index import Index
-from rag.lexical import terms
+from rag.lexical import coverage, idf_weights, terms
 from rag.phrases import Phrase, find_phrases
 from rag.question import Expect, Question
 from rag.records import Span
@@ -25,6 +25,8 @@ class SentenceWeights:
     context: float = 0.3  # overlap of the sentence together with the one before it
     passage: float = 0.3
     typed: float = 0.25
+    support: float = 0.1  # the least question-word support that lets a phrase stand alone
+    name_support: float = 0.25  # the same for names and places, which are harder to pick
     passages: int = 5  # how many top passages give candidate sentences
 
 
@@ -41,6 +43,7 @@ class Candidate:
     similarity: float
     overlap: float
     context: float
+    missing: float  # idf of the weightiest question word absent around the sentence, scaled
     typed: bool
 
 
@@ -52,7 +55,10 @@ def extract(
     if not hits:
         return []
     top = hits[0].score or 1.0
-    idf = _idf(index, list(question.stems))
+    idf = idf_weights(index.lexical, question.stems, len(index.chunks))
+    for stem in question.carried:  # a follow-up's borrowed words count half
+        idf[stem] *= CARRIED
+    heaviest = max(idf.values(), default=0.0) or 1.0
     seen: set[tuple[str, int]] = set()
     candidates = []
     for hit in hits[: weights.passages]:
@@ -63,13 +69,18 @@ def extract(
                 continue
             seen.add((doc.doc_id, sid))
             span = spans[sid]
+            if _is_heading(doc.text, span):
+                continue  # a heading frames the sentences below it; it answers nothing
             text = doc.text[span.start : span.end]
             similarity = float(index.sentence_vector(doc.doc_id, sid).astype(np.float32) @ query)
             own = terms(text)
-            overlap = _overlap(idf, own)
+            overlap = coverage(idf, own)
             before = _previous(doc.text, spans, sid)
-            context = _overlap(idf, own + terms(before)) if before else overlap
-            phrase = _best_phrase(text, question, doc.text, idf)
+            around = set(own + terms(before)) if before else set(own)
+            context = coverage(idf, list(around)) if before else overlap
+            missing = max((w for t, w in idf.items() if t not in around), default=0.0) / heaviest
+            least = (weights.name_support if question.expect in NAMES else weights.support)
+            phrase = _best_phrase(text, question, doc.text, idf, least)
             typed = phrase is not None
             score = (weights.similarity * similarity + weights.overlap * overlap
                      + weights.context * context + weights.passage * hit.score / top
@@ -77,42 +88,43 @@ def extract(
             start, end = (span.start + phrase.start, span.start + phrase.end) if phrase else (
                 span.start, span.end)
             candidates.append(Candidate(hit, span.start, span.end, start, end, score,
-                                        similarity, overlap, context, typed))
+                                        similarity, overlap, context, missing, typed))
     candidates.sort(key=lambda c: -c.score)
     return candidates
 
 
 def _previous(text: str, spans: list[Span], sid: int) -> str:
-    """The sentence before `sid` when it stands on the same line or paragraph line."""
-    if sid == 0 or "\n" in text[spans[sid - 1].end : spans[sid].start]:
-        return ""
-    return text[spans[sid - 1].start : spans[sid - 1].end]
+    """What a sentence leans on: the sentence before it on the same line, or else the
+    heading ("Recruitment Methods:") of the list or paragraph it stands in."""
+    start = spans[sid].start
+    if sid > 0 and "\n" not in text[spans[sid - 1].end : start]:
+        return text[spans[sid - 1].start : spans[sid - 1].end]
+    for line in reversed(text[max(0, start - HEADING_REACH) : start].splitlines()[:-1]):
+        line = line.strip()
+        if line.endswith(":") and len(line) <= 80:
+            return line
+    return ""
 
 
-def _idf(index: Index, query_terms: list[str]) -> dict[str, float]:
-    """Inverse document frequency of each query term over the chunks."""
-    vocab = index.lexical.vocab_dict
-    indptr = index.lexical.scores["indptr"]
-    n = max(len(index.chunks), 1)
-    out = {}
-    for term in set(query_terms):
-        tid = vocab.get(term)
-        df = int(indptr[tid + 1] - indptr[tid]) if tid is not None else 0
-        out[term] = math.log(1 + (n - df + 0.5) / (df + 0.5))
-    return out
+def _is_heading(text: str, span: Span) -> bool:
+    """A markdown heading line ("# Budget") or a short line ending in a colon."""
+    line_start = text.rfind("\n", 0, span.start) + 1
+    line_end = text.find("\n", span.end)
+    line = text[line_start : len(text) if line_end < 0 else line_end].strip()
+    return line.startswith("#") or (line.endswith(":") and len(line.split()) <= 8)
 
 
-def _overlap(idf: dict[str, float], sentence_terms: list[str]) -> float:
-    """Share of the question's idf mass that the sentence contains."""
-    total = sum(idf.values())
-    if total <= 0:
-        return 0.0
-    present = set(sentence_terms)
-    return sum(w for t, w in idf.items() if t in present) / total
+HEADING_REACH = 1500  # characters a heading reaches down its list
+
+
+NAMES = (Expect.NAME, Expect.PERSON, Expect.PLACE)
+CARRIED = 0.5
+INSIDE = 0.5
+FOCUS = 3.0  # a word of the asking clause pulls a phrase this many times harder
 
 
 def _best_phrase(text: str, question: Question, document: str,
-                 idf: dict[str, float]) -> Phrase | None:
+                 idf: dict[str, float], least: float) -> Phrase | None:
     """The phrase of the expected kind that the question's words surround most closely.
 
     Each question word found in the sentence votes for nearby phrases (its idf, decaying
@@ -133,22 +145,21 @@ def _best_phrase(text: str, question: Question, document: str,
         phrases.append(p)
     if not phrases:
         return None
-    anchors = [(m.start(), m.end(), sum(idf.get(t, 0.0) for t in set(terms(m.group()))))
+    anchors = [(m.start(), m.end(), sum(idf.get(t, 0.0) * (FOCUS if t in question.focus else 1.0)
+                                        for t in set(terms(m.group()))))
                for m in _WORD.finditer(text)]
     anchors = [a for a in anchors if a[2] > 0]
-    total = sum(idf.values()) or 1.0
+    total = sum(w * (FOCUS if t in question.focus else 1.0) for t, w in idf.items()) or 1.0
 
     def support(p: Phrase) -> float:
-        near = sum(w / (1.0 + _gap(p, a_start, a_end) / 12.0) for a_start, a_end, w in anchors
-                   if not (p.start <= a_start and a_end <= p.end))
+        # A question word inside the phrase ("river" in "Colorado River") backs it by half.
+        near = sum(w * (INSIDE if p.start <= a_start and a_end <= p.end else 1.0)
+                   / (1.0 + _gap(p, a_start, a_end) / 12.0) for a_start, a_end, w in anchors)
         repeats = len(re.findall(re.escape(text[p.start : p.end]), document))
         return near / total / (1.0 + 0.3 * math.log(max(repeats, 1)))
 
     best = max(phrases, key=support)
-    return best if support(best) >= MIN_SUPPORT else None
-
-
-MIN_SUPPORT = 0.15
+    return best if support(best) >= least else None
 
 
 def _gap(phrase: Phrase, start: int, end: int) -> int:

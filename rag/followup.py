@@ -21,7 +21,8 @@ _DEPENDENT = re.compile(
     re.IGNORECASE,
 )
 _WORD = re.compile(r"[\w’'-]+")
-_MARKER = re.compile(r"\[\d+\]|^sources?:.*$", re.IGNORECASE | re.MULTILINE)
+# Source markers and source lists that an assistant message may carry ("[1]", "Sources:").
+_MARKER = re.compile(r"^\s*sources?:.*$|^\s*\[\d+\].*$|\[\d+\]", re.IGNORECASE | re.MULTILINE)
 MAX_ANSWER_WORDS = 12
 
 

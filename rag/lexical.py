@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+import re
 from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
@@ -22,6 +24,7 @@ _FUNCTION_WORDS = (
 )
 STOPWORDS = frozenset(STOPWORDS_EN) | frozenset(_FUNCTION_WORDS.split())
 _STOPLIST = sorted(STOPWORDS)
+_SPLIT = re.compile(r"(?u)\b\w\w+\b")  # bm25s's default splitter
 
 _EMPTY = "empty.txt"  # written instead of bm25s's files when no term was indexed
 
@@ -32,11 +35,9 @@ def _stemmer() -> Stemmer.Stemmer:
 
 
 def terms(text: str) -> list[str]:
-    """The stemmed, stopword-free terms BM25 sees in `text`."""
-    tokens = bm25s.tokenize(
-        [text], stopwords=_STOPLIST, stemmer=_stemmer(), return_ids=False, show_progress=False
-    )
-    return list(tokens[0]) if tokens else []
+    """The stemmed, stopword-free terms BM25 sees in `text` (bm25s's own tokenisation)."""
+    words = [w for w in _SPLIT.findall(text.lower()) if w not in STOPWORDS]
+    return _stemmer().stemWords(words) if words else []
 
 
 def build_lexical(texts: Sequence[str]) -> bm25s.BM25:
@@ -75,3 +76,25 @@ def load_lexical(folder: Path) -> bm25s.BM25:
     if (folder / _EMPTY).is_file():
         return bm25s.BM25()
     return bm25s.BM25.load(str(folder), mmap=False)
+
+
+def idf_weights(retriever: bm25s.BM25, query_terms: Sequence[str], rows: int) -> dict[str, float]:
+    """BM25's inverse document frequency of each query term over the indexed rows."""
+    vocab = getattr(retriever, "vocab_dict", None) or {}
+    indptr = retriever.scores["indptr"] if vocab else None
+    n = max(rows, 1)
+    out = {}
+    for term in set(query_terms):
+        tid = vocab.get(term)
+        df = int(indptr[tid + 1] - indptr[tid]) if tid is not None and indptr is not None else 0
+        out[term] = math.log(1 + (n - df + 0.5) / (df + 0.5))
+    return out
+
+
+def coverage(idf: dict[str, float], text_terms: Sequence[str]) -> float:
+    """Share of the query's idf mass whose terms occur in `text_terms`."""
+    total = sum(idf.values())
+    if total <= 0:
+        return 0.0
+    present = set(text_terms)
+    return sum(w for t, w in idf.items() if t in present) / total

@@ -50,7 +50,8 @@ class Pipeline:
 
         `standalone` is the question to search when `question` is a follow-up.
         """
-        searched = standalone or question
+        question = _printable(question)
+        searched = _printable(standalone) if standalone else question
         clock = time.perf_counter()
         timings: dict[str, float] = {}
 
@@ -135,3 +136,8 @@ def _scaled(confidence: float, candidate: Candidate, best: Candidate) -> float:
     if best.score <= 0:
         return 0.0
     return max(0.0, min(1.0, confidence * candidate.score / best.score))
+
+
+def _printable(text: str) -> str:
+    """The text with lone surrogates (invalid in UTF-8) replaced, so tokenisers accept it."""
+    return text.encode("utf-8", "replace").decode("utf-8")

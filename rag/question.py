@@ -36,9 +36,10 @@ _RULES: tuple[tuple[str, Expect], ...] = (
      r"|\bwhat (is|was) the (population|number|amount|percentage|size)\b", Expect.NUMBER),
     (r"\bwho(m|se)?\b|\bwhich (person|man|woman|leader|group|organi[sz]ation|company|"
      r"individual|team|scientist|king|president)\b|\bwhat (person|group|organi[sz]ation|"
-     r"company|team|name)\b", Expect.NAME),
+     r"company|team|name)\b|\bname of\b", Expect.NAME),
     (r"\bwhere\b|\b(what|which) (country|countries|city|cities|place|region|town|state|"
-     r"continent|area|location|nation|province|capital)\b|\bin what (country|city|region|"
+     r"continent|area|location|nation|province|capital|river|lake|island|mountain|sea|ocean|"
+     r"port|street|building|village)\b|\bin what (country|city|region|"
      r"town|state|place)\b", Expect.PLACE),
 )
 _COMPILED = tuple((re.compile(p), e) for p, e in _RULES)
@@ -47,6 +48,9 @@ _AUX = r"(?:were|was|are|is|did|do|does|have|has|had|will|would|can|could)"
 _COUNTED = re.compile(
     rf"\bhow many (?!{_AUX}\b)((?:[a-z-]+ ){{0,2}}?[a-z-]+?)\b(?= {_AUX}\b|\?|$)"
 )
+# The asking clause ends at the first preposition or comma after its first words.
+_CLAUSE_END = re.compile(r"(?<=\w{3}) (?:in|on|at|during|by|from|for|after|before|since|of|"
+                         r"with|to|against|near|under|over)\b|,")
 _TOKEN = re.compile(r"[\w’'-]+")
 
 
@@ -60,6 +64,8 @@ class Question:
     stems: tuple[str, ...] = ()  # BM25's stemmed terms
     plural: bool = False  # asks for several things ("which countries")
     counted: str = ""  # what "how many" counts: "people" in "how many people were killed"
+    focus: frozenset[str] = frozenset()  # stems of the asking clause: "people were killed"
+    carried: frozenset[str] = frozenset()  # stems a follow-up borrowed from earlier turns
 
 
 def parse_question(text: str, expect_from: str | None = None) -> Question:
@@ -72,5 +78,8 @@ def parse_question(text: str, expect_from: str | None = None) -> Question:
                       if t and t not in STOPWORDS)
     plural = bool(_PLURAL.search(asked))
     counted = _COUNTED.search(asked)
-    return Question(text, expect, terms, tuple(dict.fromkeys(lexical_terms(text))), plural,
-                    counted.group(1) if counted else "")
+    clause = _CLAUSE_END.split(asked, maxsplit=1)[0]
+    stems = tuple(dict.fromkeys(lexical_terms(text)))
+    own = set(lexical_terms(asked))
+    return Question(text, expect, terms, stems, plural, counted.group(1) if counted else "",
+                    frozenset(lexical_terms(clause)), frozenset(s for s in stems if s not in own))

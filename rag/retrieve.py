@@ -8,7 +8,7 @@ import numpy as np
 
 from rag.dense import search_dense
 from rag.index import Index
-from rag.lexical import lexical_scores
+from rag.lexical import coverage, idf_weights, lexical_scores, terms
 from rag.records import Chunk
 
 
@@ -18,9 +18,9 @@ class Weights:
 
     depth: int = 100  # candidates taken from each retriever
     rerank: int = 30  # candidates re-scored with sentence-level signals
-    lexical: float = 0.45  # BM25, divided by the best candidate's BM25
+    lexical: float = 0.6  # BM25, divided by the best candidate's BM25
     sentence: float = 0.5  # best sentence cosine within the chunk
-    sentence_lexical: float = 0.0
+    sentence_lexical: float = 0.4
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,9 +55,14 @@ def retrieve(
     order = np.argsort(-first, kind="stable")
     top = order[: weights.rerank]
     sentence = np.zeros(len(rows), dtype=np.float32)
+    overlap = np.zeros(len(rows), dtype=np.float32)
+    idf = idf_weights(index.lexical, terms(question), n) if weights.sentence_lexical else {}
     for i in top:
-        sentence[i] = _best_sentence(index, index.chunks[rows[i]], query)
-    final = first + weights.sentence * sentence
+        chunk = index.chunks[rows[i]]
+        sentence[i] = _best_sentence(index, chunk, query)
+        if idf:
+            overlap[i] = _best_overlap(index, chunk, idf)
+    final = first + weights.sentence * sentence + weights.sentence_lexical * overlap
     # Re-scored candidates first; the rest keep their first-stage order behind them.
     ranked = sorted(top, key=lambda i: -final[i]) + list(order[weights.rerank :])
     return [
@@ -65,6 +70,13 @@ def retrieve(
             float(dense[i]), float(lexical[i]), float(sentence[i]))
         for j, i in enumerate(ranked[:k])
     ]
+
+
+def _best_overlap(index: Index, chunk: Chunk, idf: dict[str, float]) -> float:
+    text = index.documents[chunk.doc_id].text
+    spans = index.sentences[chunk.doc_id]
+    return max((coverage(idf, terms(text[spans[j].start : spans[j].end]))
+                for j in chunk.sentence_ids), default=0.0)
 
 
 def _best_sentence(index: Index, chunk: Chunk, query: np.ndarray) -> float:

@@ -1,4 +1,5 @@
-"""Shared fixtures: the real packaged model (loaded once per session) and index builders."""
+"""Shared fixtures: the real packaged model (loaded once per session), index builders, and
+a tiny corpus served by a real uvicorn server for the API tests."""
 
 from __future__ import annotations
 
@@ -6,15 +7,21 @@ import os
 
 os.environ["HF_HUB_OFFLINE"] = "1"
 
-from collections.abc import Callable  # noqa: E402
+import threading  # noqa: E402
+import time  # noqa: E402
+from collections.abc import Callable, Iterator  # noqa: E402
+from contextlib import AbstractContextManager, contextmanager  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
 
 import pytest  # noqa: E402
+import uvicorn  # noqa: E402
 
+from rag.api import create_app  # noqa: E402
 from rag.config import Settings, default_model_path  # noqa: E402
 from rag.embed import Encoder  # noqa: E402
 from rag.ingest import BuildReport, build_index  # noqa: E402
+from rag.pipeline import Pipeline  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -46,3 +53,90 @@ def build(encoder: Encoder) -> Callable[..., BuildReport]:
         )
 
     return run
+
+
+# --- The HTTP API: a tiny corpus served by a real uvicorn on 127.0.0.1 ----------------------
+
+API_DOCS = {
+    "eiffel.txt": "The Eiffel Tower is a wrought-iron lattice tower in Paris, France. "
+                  "The Eiffel Tower was completed in 1889. It was designed by the engineering "
+                  "company of Gustave Eiffel. The tower is 330 metres tall.\n",
+    "moon.txt": "Apollo 11 landed on the Moon on July 20, 1969. Neil Armstrong was the first "
+                "person to walk on the lunar surface. Buzz Aldrin followed him.\n",
+    "sub/notes.md": "# Bridge notes\n\nThe Golden Gate Bridge opened in 1937. It spans the "
+                    "Golden Gate strait in San Francisco. Joseph Strauss was the chief engineer "
+                    "of the bridge.\n",
+}
+
+
+def write_docs(folder: Path, docs: dict[str, str]) -> Path:
+    """Write {relative path: text} under `folder`; returns the folder."""
+    for name, text in docs.items():
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_text(text, encoding="utf-8")
+    return folder
+
+
+def clean_settings(docs_dir: Path, index_dir: Path, **overrides: Any) -> Settings:
+    """Settings blind to RAG_* variables, usable from session-scoped fixtures."""
+    with pytest.MonkeyPatch.context() as patch:
+        for name in list(os.environ):
+            if name.startswith("RAG_"):
+                patch.delenv(name)
+        return Settings(docs_dir=docs_dir, index_dir=index_dir, **overrides)
+
+
+@contextmanager
+def run_server(app: Any) -> Iterator[str]:
+    """Serve `app` with a real uvicorn on a free 127.0.0.1 port in a thread; yields its URL."""
+    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning",
+                            access_log=False, lifespan="on")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, name="uvicorn-test", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 60
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("the test server did not start")
+        time.sleep(0.02)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=15)
+
+
+@pytest.fixture(scope="session")
+def live_server() -> Callable[[Any], AbstractContextManager[str]]:
+    """The run_server context manager: `with live_server(app) as url: ...`."""
+    return run_server
+
+
+@pytest.fixture(scope="session")
+def api_corpus(tmp_path_factory: pytest.TempPathFactory, encoder: Encoder,
+               ) -> tuple[Settings, Pipeline]:
+    """API_DOCS indexed once per session with the session encoder, and its Pipeline."""
+    root = tmp_path_factory.mktemp("api")
+    settings = clean_settings(write_docs(root / "docs", API_DOCS), root / "index")
+    build_index(settings, settings.docs_dir, settings.index_dir, lambda: encoder)
+    return settings, Pipeline.load(settings, encoder=encoder)
+
+
+@pytest.fixture(scope="session")
+def api_url(api_corpus: tuple[Settings, Pipeline]) -> Iterator[str]:
+    """Base URL of a real server answering over api_corpus, without an API key."""
+    settings, pipeline = api_corpus
+    with run_server(create_app(settings, pipeline)) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def keyed_url(api_corpus: tuple[Settings, Pipeline]) -> Iterator[str]:
+    """Base URL of a second server over api_corpus that needs API key "s3cret" and allows
+    CORS from http://app.example."""
+    settings, pipeline = api_corpus
+    keyed = settings.model_copy(update={"api_key": "s3cret",
+                                        "cors_origins": ["http://app.example"]})
+    with run_server(create_app(keyed, pipeline)) as url:
+        yield url

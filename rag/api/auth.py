@@ -1,0 +1,43 @@
+"""The optional API key (RAG_API_KEY) and who may trigger a reindex."""
+
+from __future__ import annotations
+
+import hmac
+import ipaddress
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from rag.api.errors import ApiError
+from rag.api.service import ServiceDep
+
+_bearer = HTTPBearer(auto_error=False, description="RAG_API_KEY, when the server has one.")
+Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+
+
+async def require_key(service: ServiceDep, credentials: Credentials) -> None:
+    """With an API key set, demand `Authorization: Bearer <key>`; without one, let all in."""
+    key = service.settings.api_key
+    if not key:
+        return
+    given = credentials.credentials if credentials else ""
+    # Bytes, so a non-ASCII header cannot make compare_digest raise.
+    if not hmac.compare_digest(given.encode("utf-8"), key.encode("utf-8")):
+        raise ApiError(401, "unauthorized",
+                       "Missing or wrong API key: send `Authorization: Bearer <RAG_API_KEY>`.",
+                       headers={"WWW-Authenticate": "Bearer"})
+
+
+async def require_reindex_right(request: Request, service: ServiceDep) -> None:
+    """Reindex needs the API key when one is set (checked by require_key); else a local client."""
+    if service.settings.api_key:
+        return
+    host = request.client.host if request.client else ""
+    try:
+        local = ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        local = False
+    if not local:
+        raise ApiError(403, "forbidden",
+                       "POST /reindex is allowed only from 127.0.0.1 when no RAG_API_KEY is set.")

@@ -1,0 +1,98 @@
+"""What the endpoints share: settings, the serving Pipeline (swapped on reindex), a build lock.
+
+Endpoints take the pipeline once, at the start of a request, from `Service.pipeline`;
+a reindex builds and loads a new Pipeline beside it and then replaces that one reference,
+so requests in flight finish on the object they started with and new ones see the new index.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from rag.api.errors import ApiError
+from rag.api.schemas import ReindexReport, SkippedFile
+from rag.config import Settings
+from rag.embed import Encoder
+from rag.errors import IndexCorruptError, IndexMismatchError, IndexMissingError, RagError
+from rag.ingest import build_index
+from rag.pipeline import Pipeline
+from rag.store import read_manifest
+
+log = logging.getLogger("rag.api")
+
+
+class Service:
+    """The state of one app: settings, encoder, serving pipeline and reindex lock."""
+
+    def __init__(self, settings: Settings, pipeline: Pipeline | None = None,
+                 encoder: Encoder | None = None) -> None:
+        self.settings = settings
+        self.pipeline = pipeline
+        self.encoder = encoder or (pipeline.encoder if pipeline else None)
+        self.reason: str | None = None if pipeline else "the index is not loaded yet"
+        self.build_lock = threading.Lock()
+
+    def load(self) -> None:
+        """Load the encoder (unless given) and the index; a missing index leaves us not ready."""
+        if self.encoder is None:
+            self.encoder = Encoder(self.settings.model_path, self.settings.batch_size)
+        try:
+            self.pipeline = Pipeline.load(self.settings, encoder=self.encoder)
+            self.reason = None
+        except (IndexMissingError, IndexMismatchError, IndexCorruptError) as exc:
+            self.reason = str(exc)
+            log.warning("not ready: %s", exc)
+
+    def ready(self) -> Pipeline:
+        """The serving pipeline, or a 503 that says why there is none."""
+        pipeline = self.pipeline
+        if pipeline is None:
+            raise ApiError(503, "unavailable", f"Not ready: {self.reason}. "
+                           "Index the documents with `rag index` or POST /reindex.")
+        return pipeline
+
+    def reindex(self) -> ReindexReport:
+        """Bring the index up to date with docs_dir and swap it in; call with build_lock held."""
+        settings = self.settings
+        if self.encoder is None:
+            self.encoder = Encoder(settings.model_path, settings.batch_size)
+        encoder = self.encoder
+        report = build_index(settings, settings.docs_dir, settings.index_dir, lambda: encoder)
+        current = self.pipeline
+        reloaded = False
+        # Reload when this build (or one run outside the server) changed what is on disk.
+        if current is None or read_manifest(settings.index_dir) != current.index.manifest:
+            try:
+                self.pipeline = Pipeline.load(settings, encoder=encoder)
+            except RagError as exc:
+                self.reason = str(exc)
+                raise
+            self.reason = None
+            reloaded = True
+        return ReindexReport(
+            added=report.added, changed=report.changed, removed=report.removed,
+            unchanged=len(report.unchanged),
+            skipped=[SkippedFile(doc_id=s.doc_id, reason=s.reason) for s in report.skipped],
+            chunks_embedded=report.chunks_embedded, chunks_total=report.chunks_total,
+            seconds=round(report.seconds, 3), full_rebuild_reason=report.full_rebuild_reason,
+            reloaded=reloaded,
+        )
+
+
+async def get_service(request: Request) -> Service:
+    """The Service of the app serving this request."""
+    service: Service = request.app.state.service
+    return service
+
+
+async def get_pipeline(service: Annotated[Service, Depends(get_service)]) -> Pipeline:
+    """The pipeline serving now, taken once per request."""
+    return service.ready()
+
+
+ServiceDep = Annotated[Service, Depends(get_service)]
+PipelineDep = Annotated[Pipeline, Depends(get_pipeline)]

@@ -1,0 +1,42 @@
+"""`rag serve`: bring the index up to date with the documents, then serve the HTTP API."""
+
+from __future__ import annotations
+
+import logging
+
+import uvicorn
+
+from rag.api import create_app
+from rag.config import Settings
+from rag.embed import Encoder
+from rag.errors import ConfigError
+from rag.ingest import build_index
+from rag.store import current_folder
+
+log = logging.getLogger("rag.serve")
+
+
+def serve(settings: Settings) -> None:
+    """Index new or changed documents (a no-op when none), then run uvicorn in this process.
+
+    One process on purpose: the index and model live in memory once, requests share them
+    through a thread pool, and POST /reindex swaps the index for every request at once.
+    """
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.getLogger("bm25s").setLevel(logging.WARNING)  # it logs every build at DEBUG
+    has_docs = settings.docs_dir.is_dir()
+    if not has_docs and not (current_folder(settings.index_dir) / "manifest.json").is_file():
+        raise ConfigError(f"Documents folder {settings.docs_dir} does not exist and there is no "
+                          f"index in {settings.index_dir}/: pass --docs DIR.")
+    encoder = Encoder(settings.model_path, settings.batch_size)
+    if has_docs:
+        report = build_index(settings, settings.docs_dir, settings.index_dir, lambda: encoder)
+        for skipped in report.skipped:
+            log.warning("skipped %s: %s", skipped.doc_id, skipped.reason)
+        log.info("index %s: %s", settings.index_dir, report.summary())
+    else:
+        log.warning("documents folder %s does not exist: serving the index in %s as it is",
+                    settings.docs_dir, settings.index_dir)
+    app = create_app(settings, encoder=encoder)
+    uvicorn.run(app, host=settings.host, port=settings.port, access_log=False,
+                log_level="info", timeout_graceful_shutdown=10)
