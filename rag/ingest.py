@@ -117,7 +117,7 @@ def _previous(settings: Settings, root: Path, report: BuildReport) -> Index | No
     try:
         manifest = read_manifest(root)
     except IndexCorruptError as exc:
-        report.full_rebuild_reason = str(exc)
+        report.full_rebuild_reason = _diagnosis(exc)
         return None
     except IndexMissingError:
         return None
@@ -125,7 +125,7 @@ def _previous(settings: Settings, root: Path, report: BuildReport) -> Index | No
         check_compatible(manifest, expected_manifest(settings, manifest.dimension), root)
         return load_index(root)
     except (IndexMismatchError, IndexCorruptError) as exc:
-        report.full_rebuild_reason = str(exc)
+        report.full_rebuild_reason = _diagnosis(exc)
         log.warning("full rebuild: %s", exc)
         return None
 
@@ -207,3 +207,8 @@ def _stack(parts: list[np.ndarray], dimension: int, dtype: type) -> np.ndarray:
     if not parts:
         return np.zeros((0, dimension), dtype=dtype)
     return np.concatenate(parts).astype(dtype, copy=False)
+
+
+def _diagnosis(exc: Exception) -> str:
+    """What made a full rebuild necessary, without the advice to rebuild (we are doing it)."""
+    return str(exc).split(": rebuild")[0]

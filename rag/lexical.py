@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import math
 import re
 from collections.abc import Sequence
@@ -24,6 +25,8 @@ _FUNCTION_WORDS = (
 )
 STOPWORDS = frozenset(STOPWORDS_EN) | frozenset(_FUNCTION_WORDS.split())
 _STOPLIST = sorted(STOPWORDS)
+# bm25s sets its own logger to DEBUG, which prints build chatter under any root handler.
+logging.getLogger("bm25s").setLevel(logging.WARNING)
 _SPLIT = re.compile(r"(?u)\b\w\w+\b")  # bm25s's default splitter
 
 _EMPTY = "empty.txt"  # written instead of bm25s's files when no term was indexed
