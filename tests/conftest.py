@@ -69,6 +69,18 @@ API_DOCS = {
 }
 
 
+def write_pdf(path: Path, pages: list[str]) -> None:
+    """A real pdf with one page per text, made with fpdf2."""
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.set_font("Helvetica", size=12)
+    for text in pages:
+        pdf.add_page()
+        pdf.multi_cell(0, 10, text)
+    pdf.output(str(path))
+
+
 def write_docs(folder: Path, docs: dict[str, str]) -> Path:
     """Write {relative path: text} under `folder`; returns the folder."""
     for name, text in docs.items():

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from fpdf import FPDF
+from conftest import write_pdf
 
 import rag.store
 from rag.chunk import make_splitter
@@ -55,15 +55,6 @@ CHUNKS = [
     (7, "zebra.txt", 78, 155, None),
 ]
 CORPUS = Path(__file__).resolve().parents[1] / "docs"
-
-
-def write_pdf(path: Path, pages: list[str]) -> None:
-    pdf = FPDF()
-    pdf.set_font("Helvetica", size=12)
-    for text in pages:
-        pdf.add_page()
-        pdf.multi_cell(0, 10, text)
-    pdf.output(str(path))
 
 
 def write_corpus(folder: Path) -> None:

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from fpdf import FPDF
+from conftest import write_pdf
 
 from rag.errors import DocumentError
 from rag.load import list_files, load_document
@@ -28,15 +28,6 @@ HTML = """<!DOCTYPE html>
   <noscript>enable javascript</noscript>
 </body></html>
 """
-
-
-def write_pdf(path: Path, pages: list[str]) -> None:
-    pdf = FPDF()
-    pdf.set_font("Helvetica", size=12)
-    for text in pages:
-        pdf.add_page()
-        pdf.multi_cell(0, 10, text)
-    pdf.output(str(path))
 
 
 def test_txt_is_read_verbatim(tmp_path: Path) -> None:
