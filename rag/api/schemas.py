@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
@@ -67,15 +67,19 @@ HAS_USER_TURN: JsonDict = {"contains": {"type": "object", "properties": {"role":
 _STRICT = ConfigDict(extra="forbid", strict=True)
 
 
+
+def _text_field(description: str) -> Any:
+    """The constraints every question-like text shares: 1 to MAX_QUESTION_CHARS, not blank."""
+    return Field(min_length=1, max_length=MAX_QUESTION_CHARS, pattern=NOT_BLANK,
+                 description=description)
+
 class AskRequest(BaseModel):
     """POST /ask."""
 
     model_config = ConfigDict(**_STRICT, json_schema_extra={
         "examples": [{"question": "When was the Eiffel Tower completed?", "k": 5}]})
 
-    question: Question = Field(
-        min_length=1, max_length=MAX_QUESTION_CHARS, pattern=NOT_BLANK,
-        description=f"The question, 1-{MAX_QUESTION_CHARS} characters, not blank.")
+    question: Question = _text_field(f"The question, 1-{MAX_QUESTION_CHARS} characters, not blank.")
     k: K = 5
 
 
@@ -84,9 +88,8 @@ class SearchRequest(BaseModel):
 
     model_config = _STRICT
 
-    query: Question = Field(
-        min_length=1, max_length=MAX_QUESTION_CHARS, pattern=NOT_BLANK,
-        description=f"Words to search for, 1-{MAX_QUESTION_CHARS} characters, not blank.")
+    query: Question = _text_field(
+        f"Words to search for, 1-{MAX_QUESTION_CHARS} characters, not blank.")
     k: K = 5
 
 
@@ -96,9 +99,7 @@ class UserTurn(BaseModel):
     model_config = _STRICT
 
     role: Literal["user"]
-    content: Question = Field(
-        min_length=1, max_length=MAX_QUESTION_CHARS, pattern=NOT_BLANK,
-        description=f"The question, 1-{MAX_QUESTION_CHARS} characters, not blank.")
+    content: Question = _text_field(f"The question, 1-{MAX_QUESTION_CHARS} characters, not blank.")
 
 
 class AssistantTurn(BaseModel):
