@@ -125,14 +125,19 @@ def live_server() -> Callable[[Any], AbstractContextManager[str]]:
     return run_server
 
 
+def index_corpus(root: Path, docs: dict[str, str], encoder: Encoder,
+                 ) -> tuple[Settings, Pipeline]:
+    """Write `docs` under root/docs, index them with `encoder`, and load their Pipeline."""
+    settings = clean_settings(write_docs(root / "docs", docs), root / "index")
+    build_index(settings, settings.docs_dir, settings.index_dir, lambda: encoder)
+    return settings, Pipeline.load(settings, encoder=encoder)
+
+
 @pytest.fixture(scope="session")
 def api_corpus(tmp_path_factory: pytest.TempPathFactory, encoder: Encoder,
                ) -> tuple[Settings, Pipeline]:
     """API_DOCS indexed once per session with the session encoder, and its Pipeline."""
-    root = tmp_path_factory.mktemp("api")
-    settings = clean_settings(write_docs(root / "docs", API_DOCS), root / "index")
-    build_index(settings, settings.docs_dir, settings.index_dir, lambda: encoder)
-    return settings, Pipeline.load(settings, encoder=encoder)
+    return index_corpus(tmp_path_factory.mktemp("api"), API_DOCS, encoder)
 
 
 @pytest.fixture(scope="session")

@@ -21,12 +21,11 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import API_DOCS, clean_settings, run_server, write_docs
+from conftest import API_DOCS, index_corpus, run_server
 from playwright.sync_api import Browser, Page, Route, expect, sync_playwright
 
 from rag.api import create_app
 from rag.embed import Encoder
-from rag.ingest import build_index
 from rag.pipeline import Pipeline
 
 CHROMIUM = "/usr/bin/chromium"
@@ -53,10 +52,7 @@ expect.set_options(timeout=30_000)  # the first answer may wait for the model to
 @pytest.fixture(scope="module")
 def web_corpus(tmp_path_factory: pytest.TempPathFactory, encoder: Encoder,
                ) -> tuple[Any, Pipeline]:
-    root = tmp_path_factory.mktemp("web")
-    settings = clean_settings(write_docs(root / "docs", WEB_DOCS), root / "index")
-    build_index(settings, settings.docs_dir, settings.index_dir, lambda: encoder)
-    return settings, Pipeline.load(settings, encoder=encoder)
+    return index_corpus(tmp_path_factory.mktemp("web"), WEB_DOCS, encoder)
 
 
 @pytest.fixture(scope="module")
