@@ -38,7 +38,7 @@ def index(
     rebuild: Annotated[bool, typer.Option(help="Re-embed everything.")] = False,
 ) -> None:
     """Build or update the index; only new or changed files are embedded."""
-    from rag.embed import Encoder
+    from rag.embed import open_encoder
     from rag.ingest import build_index
 
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(message)s")
@@ -46,7 +46,7 @@ def index(
     try:
         report = build_index(
             settings, settings.docs_dir, settings.index_dir,
-            lambda: Encoder(settings.model_path, settings.batch_size),
+            lambda: open_encoder(settings),
             rebuild=rebuild, progress=True,
         )
     except RagError as exc:
@@ -112,7 +112,7 @@ def evaluate(
 ) -> None:
     """Run evaluation cases through the Pipeline; write JSON, Markdown and charts."""
     from rag.datasets import load_dataset
-    from rag.embed import Encoder
+    from rag.embed import open_encoder
     from rag.evaluate import run
     from rag.pipeline import Pipeline
     from rag.report import write_report
@@ -120,7 +120,7 @@ def evaluate(
     settings = _settings()
     floors = _floors(fail_under or [])
     try:
-        encoder = Encoder(settings.model_path, settings.batch_size)
+        encoder = open_encoder(settings)
         data = load_dataset(dataset, settings, lambda: encoder,
                             cases or [Path("eval/aqim.jsonl")], Path("eval/results"), squad_dir,
                             progress=True)
@@ -165,12 +165,12 @@ def calibrate(
     from rag.calibrate import describe, fit_calibration
     from rag.confidence import save_calibration
     from rag.datasets import load_dataset
-    from rag.embed import Encoder
+    from rag.embed import open_encoder
     from rag.evaluate import run
     from rag.pipeline import Pipeline
 
     settings = _settings()
-    encoder = Encoder(settings.model_path, settings.batch_size)
+    encoder = open_encoder(settings)
     results = {}
     try:
         for name in ("own", "squad2"):

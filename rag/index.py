@@ -22,6 +22,7 @@ class Manifest(BaseModel):
     chunk_size: int
     chunk_overlap: int
     index_type: str
+    encoder: str = ""  # onnx or torch: the same vectors, so not checked on load
     documents: dict[str, str] = {}  # doc_id -> sha256 of the file's bytes
     counts: dict[str, int] = {}
     built_at: str = ""

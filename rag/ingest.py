@@ -63,7 +63,7 @@ def expected_manifest(settings: Settings, dimension: int = 384) -> Manifest:
     return Manifest(
         package_version=version("rag"), model_name=settings.model_name, dimension=dimension,
         chunk_size=settings.chunk_size, chunk_overlap=settings.chunk_overlap,
-        index_type=settings.index_type,
+        index_type=settings.index_type, encoder=settings.encoder,
     )
 
 

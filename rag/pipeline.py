@@ -7,7 +7,7 @@ from pathlib import Path
 
 from rag.confidence import Calibration, features, load_calibration
 from rag.config import Settings
-from rag.embed import Encoder
+from rag.embed import Encoder, open_encoder
 from rag.extract import Candidate, extract
 from rag.followup import Turn, standalone_question
 from rag.index import Index
@@ -30,7 +30,7 @@ class Pipeline:
     def load(cls, settings: Settings, encoder: Encoder | None = None,
              calibration_path: Path | None = None) -> Pipeline:
         """Load the index in settings.index_dir and the encoder (or reuse `encoder`)."""
-        encoder = encoder or Encoder(settings.model_path, settings.batch_size)
+        encoder = encoder or open_encoder(settings)
         index = load_index(settings.index_dir, expected_manifest(settings, encoder.dimension))
         calibration = load_calibration(calibration_path) if calibration_path else load_calibration()
         return cls(index, encoder, calibration)

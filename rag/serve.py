@@ -8,7 +8,7 @@ import uvicorn
 
 from rag.api import create_app
 from rag.config import Settings
-from rag.embed import Encoder
+from rag.embed import open_encoder
 from rag.errors import ConfigError
 from rag.ingest import build_index
 from rag.store import current_folder
@@ -28,7 +28,7 @@ def serve(settings: Settings) -> None:
     if not has_docs and not (current_folder(settings.index_dir) / "manifest.json").is_file():
         raise ConfigError(f"Documents folder {settings.docs_dir} does not exist and there is no "
                           f"index in {settings.index_dir}/: pass --docs DIR.")
-    encoder = Encoder(settings.model_path, settings.batch_size)
+    encoder = open_encoder(settings)
     if has_docs:
         report = build_index(settings, settings.docs_dir, settings.index_dir, lambda: encoder)
         for skipped in report.skipped:

@@ -18,16 +18,16 @@ import pytest  # noqa: E402
 import uvicorn  # noqa: E402
 
 from rag.api import create_app  # noqa: E402
-from rag.config import Settings, default_model_path  # noqa: E402
-from rag.embed import Encoder  # noqa: E402
+from rag.config import Settings  # noqa: E402
+from rag.embed import Encoder, open_encoder  # noqa: E402
 from rag.ingest import BuildReport, build_index  # noqa: E402
 from rag.pipeline import Pipeline  # noqa: E402
 
 
 @pytest.fixture(scope="session")
 def encoder() -> Encoder:
-    """The packaged all-MiniLM-L6-v2, loaded once for the whole session."""
-    return Encoder(default_model_path())
+    """The packaged all-MiniLM-L6-v2 on the default (ONNX) encoder, loaded once a session."""
+    return open_encoder(Settings())
 
 
 @pytest.fixture

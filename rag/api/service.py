@@ -16,7 +16,7 @@ from fastapi import Depends, Request
 from rag.api.errors import ApiError
 from rag.api.schemas import ReindexReport, SkippedFile
 from rag.config import Settings
-from rag.embed import Encoder
+from rag.embed import Encoder, open_encoder
 from rag.errors import IndexCorruptError, IndexMismatchError, IndexMissingError, RagError
 from rag.ingest import build_index
 from rag.pipeline import Pipeline
@@ -39,7 +39,7 @@ class Service:
     def load(self) -> None:
         """Load the encoder (unless given) and the index; a missing index leaves us not ready."""
         if self.encoder is None:
-            self.encoder = Encoder(self.settings.model_path, self.settings.batch_size)
+            self.encoder = open_encoder(self.settings)
         try:
             self.pipeline = Pipeline.load(self.settings, encoder=self.encoder)
             self.reason = None
@@ -59,7 +59,7 @@ class Service:
         """Bring the index up to date with docs_dir and swap it in; call with build_lock held."""
         settings = self.settings
         if self.encoder is None:
-            self.encoder = Encoder(settings.model_path, settings.batch_size)
+            self.encoder = open_encoder(settings)
         encoder = self.encoder
         report = build_index(settings, settings.docs_dir, settings.index_dir, lambda: encoder)
         current = self.pipeline
