@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import faiss
 import numpy as np
 
@@ -17,6 +19,7 @@ def build_dense(vectors: np.ndarray, ids: np.ndarray, kind: str = "flat") -> fai
     else:
         base = faiss.IndexFlatIP(dimension)
     index = faiss.IndexIDMap2(base)
+    faiss.omp_set_num_threads(os.cpu_count() or 1)  # building does use them
     if len(ids):
         index.add_with_ids(np.ascontiguousarray(vectors, dtype=np.float32), ids.astype(np.int64))
     return index
@@ -26,5 +29,7 @@ def search_dense(index: faiss.Index, query: np.ndarray, k: int) -> list[tuple[in
     """Top-k (chunk_id, inner product) pairs, best first."""
     if index.ntotal == 0 or k <= 0:  # FAISS asserts k > 0
         return []
+    # One query gains nothing from OpenMP's threads, which spin against the server's own.
+    faiss.omp_set_num_threads(1)
     scores, ids = index.search(query.reshape(1, -1).astype(np.float32), min(k, index.ntotal))
     return [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]

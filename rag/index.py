@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from importlib.metadata import version
 
 import bm25s
 import faiss
 import numpy as np
 from pydantic import BaseModel
 
+from rag.config import Settings
 from rag.records import Chunk, Document, Span
 
 
@@ -28,6 +30,15 @@ class Manifest(BaseModel):
     built_at: str = ""
     build_seconds: float = 0.0
     files: dict[str, int] = {}  # file name -> size in bytes
+
+
+def expected_manifest(settings: Settings, dimension: int = 384) -> Manifest:
+    """The manifest fields a build with `settings` produces (dimension from the model)."""
+    return Manifest(
+        package_version=version("rag"), model_name=settings.model_name, dimension=dimension,
+        chunk_size=settings.chunk_size, chunk_overlap=settings.chunk_overlap,
+        index_type=settings.index_type, encoder=settings.encoder,
+    )
 
 
 @dataclass

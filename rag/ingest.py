@@ -6,7 +6,6 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from importlib.metadata import version
 from pathlib import Path
 
 import numpy as np
@@ -23,7 +22,7 @@ from rag.errors import (
     IndexMismatchError,
     IndexMissingError,
 )
-from rag.index import Index, Manifest
+from rag.index import Index, expected_manifest
 from rag.lexical import build_lexical
 from rag.load import Skipped, file_sha256, list_files, load_document
 from rag.records import Chunk, Document, Span
@@ -56,15 +55,6 @@ class BuildReport:
             f"{len(self.skipped)} skipped; chunks: {self.chunks_embedded} embedded, "
             f"{self.chunks_total} in index; {self.seconds:.1f} s"
         )
-
-
-def expected_manifest(settings: Settings, dimension: int = 384) -> Manifest:
-    """The manifest fields a build with `settings` produces (dimension from the model)."""
-    return Manifest(
-        package_version=version("rag"), model_name=settings.model_name, dimension=dimension,
-        chunk_size=settings.chunk_size, chunk_overlap=settings.chunk_overlap,
-        index_type=settings.index_type, encoder=settings.encoder,
-    )
 
 
 def build_index(

@@ -37,10 +37,14 @@ def _stemmer() -> Stemmer.Stemmer:
     return Stemmer.Stemmer("english")
 
 
-def terms(text: str) -> list[str]:
-    """The stemmed, stopword-free terms BM25 sees in `text` (bm25s's own tokenisation)."""
+@lru_cache(maxsize=1 << 17)
+def terms(text: str) -> tuple[str, ...]:
+    """The stemmed, stopword-free terms BM25 sees in `text` (bm25s's own tokenisation).
+
+    Cached: every question re-reads the sentences of its top passages.
+    """
     words = [w for w in _SPLIT.findall(text.lower()) if w not in STOPWORDS]
-    return _stemmer().stemWords(words) if words else []
+    return tuple(_stemmer().stemWords(words)) if words else ()
 
 
 def build_lexical(texts: Sequence[str]) -> bm25s.BM25:

@@ -10,8 +10,7 @@ from rag.config import Settings
 from rag.embed import Encoder, open_encoder
 from rag.extract import Candidate, extract
 from rag.followup import Turn, standalone_question
-from rag.index import Index
-from rag.ingest import expected_manifest
+from rag.index import Index, expected_manifest
 from rag.question import parse_question
 from rag.records import Alternative, Answer, Citation, Passage
 from rag.retrieve import Hit, retrieve

@@ -18,8 +18,8 @@ from rag.config import Settings
 from rag.dense import search_dense
 from rag.embed import Encoder
 from rag.errors import ConfigError
-from rag.index import Index
-from rag.ingest import BuildReport, build_index, expected_manifest
+from rag.index import Index, expected_manifest
+from rag.ingest import BuildReport, build_index
 from rag.lexical import lexical_scores
 from rag.store import current_folder, load_index
 

@@ -15,8 +15,7 @@ from rag.config import Settings
 from rag.dense import build_dense, search_dense
 from rag.embed import Encoder
 from rag.errors import IndexCorruptError, IndexMismatchError, IndexMissingError
-from rag.index import Index, Manifest
-from rag.ingest import expected_manifest
+from rag.index import Index, Manifest, expected_manifest
 from rag.lexical import build_lexical, lexical_scores
 from rag.records import Chunk, Document
 from rag.sentences import split_sentences
