@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 CHROMIUM := /usr/bin/chromium
 export HF_HUB_OFFLINE := 1
 
-.PHONY: setup browser index run test lint screenshot eval eval-squad bench clean
+.PHONY: setup browser index run test lint screenshot bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -38,6 +38,10 @@ test: lint browser
 # eval/screenshots/chat.png, the README's picture: a real `rag serve` over docs/ in Chromium.
 screenshot: setup browser
 	$(BIN)/pytest -q -m slow tests/test_web.py -k screenshot
+
+# Speed against sentence-transformers on torch: one table (eval/results/bench/bench.md).
+bench: setup
+	$(BIN)/rag bench
 
 clean:
 	rm -rf $(VENV) index/current index/builds

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import logging
+import time
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -154,6 +156,44 @@ def _floors(items: list[str]) -> dict[str, float]:
         except ValueError as exc:
             raise typer.BadParameter(f"--fail-under takes metric=value, got {item!r}") from exc
     return floors
+
+
+@app.command()
+def bench(
+    corpus: Annotated[list[str] | None, typer.Option(
+        help="default, squad or synthetic-N (repeatable); default: all four sizes.")] = None,
+    queries: Annotated[int, typer.Option(min=1, help="Questions per latency row.")] = 200,
+    requests: Annotated[int, typer.Option(min=1, help="HTTP requests per concurrency.")] = 200,
+    ingest: Annotated[int, typer.Option(min=1, help="Chunks each encoder embeds.")] = 256,
+    repeats: Annotated[int, typer.Option(min=1, help="Cold starts of each kind.")] = 3,
+    hnsw_threshold: Annotated[int, typer.Option(min=1, help="Chunks from which the "
+                                                "synthetic corpora use HNSW.")] = 50_000,
+    out: Annotated[Path, typer.Option(help="Folder for bench.md and bench.json.")] = Path(
+        "eval/results/bench"),
+) -> None:
+    """Measure queries, HTTP, cold starts and ingestion against sentence-transformers on torch."""
+    from dataclasses import replace
+
+    from rag.bench import Options, machine, run_bench, table
+
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(message)s")
+    options = Options(queries=queries, requests=requests, ingest=ingest, repeats=repeats,
+                      hnsw_threshold=hnsw_threshold, work_dir=out)
+    if corpus:
+        options = replace(options, corpora=tuple(corpus))
+    began = time.perf_counter()
+    try:
+        rows = run_bench(_settings(), options, lambda line: typer.echo(line, err=True))
+    except RagError as exc:
+        raise _fail(exc) from exc
+    text = table(rows) + "\n\n" + machine()
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "bench.md").write_text(text + "\n", encoding="utf-8")
+    (out / "bench.json").write_text(json.dumps([r.as_dict() for r in rows], indent=2),
+                                    encoding="utf-8")
+    typer.echo(text)
+    typer.echo(f"{time.perf_counter() - began:.0f} s; written to {out}/bench.md and bench.json",
+               err=True)
 
 
 @app.command()

@@ -33,7 +33,7 @@ class Settings(BaseSettings):
     cache_dir: Path = Field(default=Path("index/models"),
                             description="Where the model's ONNX export is kept.")
     threads: int = Field(default=0, ge=0, description="Encoder threads; 0: one per core.")
-    batch_size: int = Field(default=32, ge=1)
+    batch_size: int = Field(default=16, ge=1)
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=0, le=65535)
     api_key: str | None = None

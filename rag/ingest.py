@@ -131,22 +131,19 @@ def _assemble(
 ) -> Index:
     documents: dict[str, Document] = {}
     sentences: dict[str, list[Span]] = {}
-    chunks: list[Chunk] = []
-    chunk_rows: list[np.ndarray] = []
-    sentence_rows: list[np.ndarray] = []
+    kept_sentences: list[np.ndarray] = []  # views into the old index, copied once below
+    keep: list[int] = []
     next_id = 0
     if old is not None:
         next_id = max((c.chunk_id for c in old.chunks), default=-1) + 1
         for doc_id, doc in old.documents.items():
-            if doc_id in dropped:
-                continue
-            documents[doc_id] = doc
-            sentences[doc_id] = old.sentences[doc_id]
-            base = old.sentence_base[doc_id]
-            sentence_rows.append(old.sentence_vectors[base : base + len(sentences[doc_id])])
+            if doc_id not in dropped:
+                documents[doc_id] = doc
+                sentences[doc_id] = old.sentences[doc_id]
+                base = old.sentence_base[doc_id]
+                kept_sentences.append(old.sentence_vectors[base : base + len(sentences[doc_id])])
         keep = [row for row, c in enumerate(old.chunks) if c.doc_id not in dropped]
-        chunks.extend(old.chunks[row] for row in keep)
-        chunk_rows.append(old.chunk_vectors[keep])
+    chunks = [old.chunks[row] for row in keep] if old is not None else []
     splitter = make_splitter(settings.chunk_size, settings.chunk_overlap)
     new_chunks: list[Chunk] = []
     new_sentences: list[str] = []
@@ -160,12 +157,20 @@ def _assemble(
         new_chunks.extend(doc_chunks)
     model = encoder() if new_chunks else None
     dimension = model.dimension if model else (old.manifest.dimension if old else 384)
+    # Every vector is written once, straight into the final arrays: no second copy of them.
+    chunk_vectors = np.empty((len(keep) + len(new_chunks), dimension), dtype=np.float32)
+    kept = sum(len(v) for v in kept_sentences)
+    sentence_vectors = np.empty((kept + len(new_sentences), dimension), dtype=np.float16)
+    if old is not None:
+        np.take(old.chunk_vectors, keep, axis=0, out=chunk_vectors[: len(keep)])
+        if kept_sentences:
+            np.concatenate(kept_sentences, out=sentence_vectors[:kept])
     if model is not None:
-        chunk_rows.append(_encode(model, [c.text for c in new_chunks], "chunks", progress))
-        sentence_rows.append(_encode(model, new_sentences, "sentences", progress))
+        _encode(model, [c.text for c in new_chunks], chunk_vectors[len(keep) :], "chunks",
+                progress)
+        _encode(model, new_sentences, sentence_vectors[kept:], "sentences", progress)
     chunks.extend(new_chunks)
     report.chunks_embedded = len(new_chunks)
-    chunk_vectors = _stack(chunk_rows, dimension, np.float32)
     ids = np.array([c.chunk_id for c in chunks], dtype=np.int64)
     kind = settings.index_type
     if kind == "auto":
@@ -177,26 +182,18 @@ def _assemble(
                    "sentences": sum(len(s) for s in sentences.values())},
         "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     })
-    return Index(manifest, documents, sentences, chunks, chunk_vectors,
-                 _stack(sentence_rows, dimension, np.float16),
+    return Index(manifest, documents, sentences, chunks, chunk_vectors, sentence_vectors,
                  build_dense(chunk_vectors, ids, kind), build_lexical([c.text for c in chunks]))
 
 
-def _encode(model: Encoder, texts: list[str], what: str, progress: bool) -> np.ndarray:
-    out = np.zeros((len(texts), model.dimension), dtype=np.float32)
+def _encode(model: Encoder, texts: list[str], out: np.ndarray, what: str,
+            progress: bool) -> None:
+    """Embed `texts` into `out` batch by batch, with a progress bar for people."""
     with tqdm(total=len(texts), desc=f"embedding {what}", unit=what[:-1],
               disable=not progress, leave=False) as bar:
         for i in range(0, len(texts), BATCH):
             out[i : i + BATCH] = model.encode(texts[i : i + BATCH])
             bar.update(min(BATCH, len(texts) - i))
-    return out
-
-
-def _stack(parts: list[np.ndarray], dimension: int, dtype: type) -> np.ndarray:
-    parts = [p for p in parts if len(p)]
-    if not parts:
-        return np.zeros((0, dimension), dtype=dtype)
-    return np.concatenate(parts).astype(dtype, copy=False)
 
 
 def _diagnosis(exc: Exception) -> str:
