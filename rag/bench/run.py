@@ -228,25 +228,31 @@ def _torch(settings: Settings, corpora: list[Corpus], questions: list[str],
     model = SentenceTransformer(settings.model_path, device="cpu")  # its own defaults
     timed(model.encode, questions[:5])
     baseline = timed(model.encode, questions)
-    base = statistics.median(baseline)
     source, texts = ingest
     model.encode(texts[:8])  # warm up
-    torch_rate = _rate(lambda t: model.encode(t, batch_size=32), texts)
+    rates = [_rate(lambda t: model.encode(t, batch_size=32), texts)]
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     single = timed(model.encode, questions)
+    rates.append(_rate(lambda t: model.encode(t, batch_size=32), texts))
     torch.set_num_threads(threads)
+    torch_rate = max(rates)
+    # Ratios are taken against the faster torch setting: two threads win on an idle machine,
+    # one thread when anything else runs (torch's threads then spin-wait for each other).
+    base = min(statistics.median(baseline), statistics.median(single))
     first = corpora[0].label
-    rows = [latency_row(first, f"query encode, sentence-transformers on torch, {threads} "
-                        "threads (baseline)", baseline),
-            latency_row(first, "query encode, sentence-transformers on torch, 1 thread", single,
-                        ratio=ratio(statistics.median(single), base))]
+    rows = [latency_row(first, f"query encode, sentence-transformers on torch, {n}",
+                        values, value="baseline" if statistics.median(values) == base else "")
+            for n, values in ((f"{threads} threads (its default)", baseline),
+                              ("1 thread", single))]
     rows += [make(base) for make in deferred]
     rows.append(Row(source, f"ingestion: {len(texts)} chunks, ONNX Runtime",
-                    value=f"{onnx_rate:.1f} chunks/s", ratio=ratio(onnx_rate, torch_rate, ">= 2x"),
+                    value=f"{onnx_rate:.1f} chunks/s",
+                    ratio=ratio(onnx_rate, torch_rate, ">= 2x against torch's faster"),
                     memory_mb=peak_mb()))
     rows.append(Row(source, f"ingestion: {len(texts)} chunks, sentence-transformers on torch",
-                    value=f"{torch_rate:.1f} chunks/s", memory_mb=peak_mb()))
+                    value=f"{rates[0]:.1f} chunks/s ({threads} threads), {rates[1]:.1f} (1 thread)",
+                    memory_mb=peak_mb()))
     rows += _langchain(settings, corpora, questions, base)
     return rows
 
