@@ -15,7 +15,8 @@ from rag.extract import Candidate
 from rag.question import Expect, Question
 
 FEATURES = ("score", "similarity", "overlap", "typed", "untyped_expectation", "margin",
-            "passage_dense", "passage_lexical", "context", "missing")
+            "passage_dense", "passage_lexical", "context", "missing", "passage_overlap", "unknown",
+            "context_similarity", "names_absent")
 DEFAULT_PATH = Path(__file__).with_name("calibration.json")
 
 
@@ -35,8 +36,9 @@ class Calibration:
 
 
 # Used until `rag calibrate` has written rag/calibration.json.
-UNFITTED = Calibration(weights=(2.0, 2.0, 4.0, 1.0, -1.5, 2.0, 1.0, 0.5, 1.0, -2.0), bias=-6.0,
-                       threshold=0.5, fitted_on="unfitted defaults")
+UNFITTED = Calibration(weights=(2.0, 2.0, 4.0, 1.0, -1.5, 2.0, 1.0, 0.5, 1.0, -2.0, 1.0, -2.0,
+                                1.0, -1.0), bias=-6.0, threshold=0.5,
+                       fitted_on="unfitted defaults")
 
 
 def features(question: Question, candidates: list[Candidate]) -> list[float]:
@@ -46,7 +48,9 @@ def features(question: Question, candidates: list[Candidate]) -> list[float]:
     expects = question.expect is not Expect.ANY
     return [best.score, best.similarity, best.overlap, float(best.typed),
             float(expects and not best.typed), best.score - runner_up,
-            best.hit.dense, best.hit.lexical, best.context, best.missing]
+            best.hit.dense, best.hit.lexical, best.context, best.missing,
+            best.evidence.passage_overlap, best.evidence.unknown,
+            best.evidence.context_similarity, best.evidence.names_absent]
 
 
 def load_calibration(path: Path = DEFAULT_PATH) -> Calibration:

@@ -45,6 +45,17 @@ class Candidate:
     context: float
     missing: float  # idf of the weightiest question word absent around the sentence, scaled
     typed: bool
+    evidence: Evidence
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """How well the documents cover the question, for deciding whether to answer at all."""
+
+    passage_overlap: float  # idf-weighted share of the question's words in the passage
+    unknown: float  # share of the question's idf from words that no document holds
+    context_similarity: float  # cosine of the sentence joined with the one before it
+    names_absent: float  # share of the question's names and numbers absent from the passage
 
 
 def extract(
@@ -59,11 +70,17 @@ def extract(
     for stem in question.carried:  # a follow-up's borrowed words count half
         idf[stem] *= CARRIED
     heaviest = max(idf.values(), default=0.0) or 1.0
+    vocab = getattr(index.lexical, "vocab_dict", None) or {}
+    unknown = coverage(idf, [t for t in idf if t not in vocab])
+    # Names a follow-up borrowed from earlier turns need not stand near its answer.
+    named = [w for w in _named(question.text) if not set(terms(w)) & question.carried]
     seen: set[tuple[str, int]] = set()
     candidates = []
     for hit in hits[: weights.passages]:
         doc = index.documents[hit.chunk.doc_id]
         spans = index.sentences[doc.doc_id]
+        passage_overlap = coverage(idf, terms(hit.chunk.text))
+        names_absent = _absent(named, hit.chunk.text)
         for sid in hit.chunk.sentence_ids:
             if (doc.doc_id, sid) in seen:
                 continue
@@ -79,6 +96,8 @@ def extract(
             around = set(own + terms(before)) if before else set(own)
             context = coverage(idf, list(around)) if before else overlap
             missing = max((w for t, w in idf.items() if t not in around), default=0.0) / heaviest
+            context_similarity = _joined_similarity(index, doc.doc_id, sid, query, doc.text)
+            evidence = Evidence(passage_overlap, unknown, context_similarity, names_absent)
             least = (weights.name_support if question.expect in NAMES else weights.support)
             phrase = _best_phrase(text, question, doc.text, idf, least)
             typed = phrase is not None
@@ -88,9 +107,35 @@ def extract(
             start, end = (span.start + phrase.start, span.start + phrase.end) if phrase else (
                 span.start, span.end)
             candidates.append(Candidate(hit, span.start, span.end, start, end, score,
-                                        similarity, overlap, context, missing, typed))
+                                        similarity, overlap, context, missing, typed,
+                                        evidence))
     candidates.sort(key=lambda c: -c.score)
     return candidates
+
+
+def _joined_similarity(index: Index, doc_id: str, sid: int, query: np.ndarray,
+                       text: str) -> float:
+    """Cosine between the question and the sentence joined with the one before it on the same
+    line: an answer whose context the question paraphrases is likelier right."""
+    vector = index.sentence_vector(doc_id, sid).astype(np.float32)
+    spans = index.sentences[doc_id]
+    if sid > 0 and "\n" not in text[spans[sid - 1].end : spans[sid].start]:
+        vector = vector + index.sentence_vector(doc_id, sid - 1).astype(np.float32)
+    return float(vector @ query) / (float(np.linalg.norm(vector)) or 1.0)
+
+
+def _named(question: str) -> list[str]:
+    """The question's names and numbers: capitalised words after the first, and digits."""
+    words = _WORD.findall(question)[1:]
+    return [w.strip("’'-") for w in words if w[:1].isupper() or any(ch.isdigit() for ch in w)]
+
+
+def _absent(named: list[str], text: str) -> float:
+    """Share of `named` not found in `text`, ignoring case."""
+    if not named:
+        return 0.0
+    lowered = text.lower()
+    return sum(1 for w in named if w.lower() not in lowered) / len(named)
 
 
 def _previous(text: str, spans: list[Span], sid: int) -> str:
@@ -120,6 +165,7 @@ HEADING_REACH = 1500  # characters a heading reaches down its list
 NAMES = (Expect.NAME, Expect.PERSON, Expect.PLACE)
 CARRIED = 0.5
 INSIDE = 0.5
+PREPOSITION = 2.0  # a phrase right after the question's own preposition counts this much more
 FOCUS = 3.0  # a word of the asking clause pulls a phrase this many times harder
 
 
@@ -143,6 +189,9 @@ def _best_phrase(text: str, question: Question, document: str,
         if counted and words & stems and not words & counted:
             continue  # "two deadly attacks" does not answer "how many people"
         phrases.append(p)
+    # A count of the very thing asked about ("16 civilians" for "how many civilians") wins.
+    counting = [p for p in phrases if counted & set(terms(text[p.start : p.end]))]
+    phrases = counting or phrases
     if not phrases:
         return None
     anchors = [(m.start(), m.end(), sum(idf.get(t, 0.0) * (FOCUS if t in question.focus else 1.0)
@@ -151,15 +200,25 @@ def _best_phrase(text: str, question: Question, document: str,
     anchors = [a for a in anchors if a[2] > 0]
     total = sum(w * (FOCUS if t in question.focus else 1.0) for t, w in idf.items()) or 1.0
 
-    def support(p: Phrase) -> float:
+    def support(p: Phrase, cued: bool = False) -> float:
         # A question word inside the phrase ("river" in "Colorado River") backs it by half.
         near = sum(w * (INSIDE if p.start <= a_start and a_end <= p.end else 1.0)
                    / (1.0 + _gap(p, a_start, a_end) / 12.0) for a_start, a_end, w in anchors)
         repeats = len(re.findall(re.escape(text[p.start : p.end]), document))
-        return near / total / (1.0 + 0.3 * math.log(max(repeats, 1)))
+        cue = PREPOSITION if cued and _after(text, p, question.preposition) else 1.0
+        return cue * near / total / (1.0 + 0.3 * math.log(max(repeats, 1)))
 
-    best = max(phrases, key=support)
+    # The preposition cue ranks phrases; it does not make a weak phrase strong enough.
+    best = max(phrases, key=lambda p: support(p, cued=True))
     return best if support(best) >= least else None
+
+
+def _after(text: str, phrase: Phrase, preposition: str) -> bool:
+    """Whether the phrase follows the question's preposition ("against Westerners")."""
+    if not preposition:
+        return False
+    before = text[max(0, phrase.start - 24) : phrase.start].lower().split()
+    return preposition in before[-2:]
 
 
 def _gap(phrase: Phrase, start: int, end: int) -> int:

@@ -35,7 +35,7 @@ _NUMBER = re.compile(
 )
 _CONNECT = r"(?:of|the|de|du|da|del|al|el|la|le|von|van|der|bin|ibn|for|'s|’s)"
 _CAP = r"[A-Z][\w’'.\-]*[\w]|[A-Z]"
-_NAME = re.compile(rf"(?:{_CAP})(?:(?:\s|-)(?:{_CONNECT}\s)?(?:{_CAP}))*")
+_NAME = re.compile(rf"(?:{_CAP})(?:(?:\s|-)(?:{_CONNECT}[\s-])?(?:{_CAP}))*")
 _NOT_A_NAME = re.compile(rf"{_DATE.pattern}|{_MONTH}|(?i:{_NUMBER_WORD})")
 _UNIT_WORD = re.compile(r"\s([A-Za-z][a-z’'-]+)")
 _CLAUSE_START = re.compile(r"(?:^|[:;“\"(—–]\s*)$")
@@ -75,7 +75,8 @@ def find_phrases(text: str, expect: Expect, plural: bool = False,
     if expect is Expect.DATE:
         return _matches(_DATE, text, expect)
     if expect is Expect.MONEY:
-        return _matches(_MONEY, text, expect) or find_phrases(text, Expect.NUMBER)
+        return _matches(_MONEY, text, expect) or [
+            p for p in find_phrases(text, Expect.NUMBER) if _bare_amount(text[p.start : p.end])]
     if expect is Expect.NUMBER:
         dates = _matches(_DATE, text, Expect.DATE)
         return [_with_unit(text, p) for p in _matches(_NUMBER, text, expect)
@@ -86,6 +87,13 @@ def find_phrases(text: str, expect: Expect, plural: bool = False,
                  and not _opening_word(text, p, document or text)]
         return _join_lists(text, names) if plural else names
     return []
+
+
+def _bare_amount(phrase: str) -> bool:
+    """A number in digits that may be money written without its currency ("191.766 billion"),
+    not a count of things ("96 workers", "seven hostages") or a share ("10 percent")."""
+    last = phrase.split()[-1]
+    return any(ch.isdigit() for ch in last) or last in ("million", "billion", "trillion")
 
 
 def _with_unit(text: str, phrase: Phrase) -> Phrase:

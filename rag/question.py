@@ -46,11 +46,15 @@ _COMPILED = tuple((re.compile(p), e) for p, e in _RULES)
 _PLURAL = re.compile(r"\b(which|what) \w*(ies|[^s]s)\b|\bwho (are|were)\b|\bwhom\b.*\b(are|were)\b")
 _AUX = r"(?:were|was|are|is|did|do|does|have|has|had|will|would|can|could)"
 _COUNTED = re.compile(
-    rf"\bhow many (?!{_AUX}\b)((?:[a-z-]+ ){{0,2}}?[a-z-]+?)\b(?= {_AUX}\b|\?|$)"
+    rf"\bhow many (?!{_AUX}\b)((?:[a-z-]+ ){{0,2}}?[a-z-]+?)\b(?= {_AUX}\b| [a-z]+ed\b|\?|$)"
 )
 # The asking clause ends at the first preposition or comma after its first words.
 _CLAUSE_END = re.compile(r"(?<=\w{3}) (?:in|on|at|during|by|from|for|after|before|since|of|"
                          r"with|to|against|near|under|over)\b|,")
+# Only prepositions that tell answers apart: "in", "on", "at" stand before most dates and places.
+_PREPOSITION = re.compile(r"\b(against|from|to|by|with|for|into|near|under|between|among|"
+                          r"through|toward|towards)"
+                          r" (?:whom|who|what|which|where|when)\b")
 _TOKEN = re.compile(r"[\w’'-]+")
 
 
@@ -66,6 +70,7 @@ class Question:
     counted: str = ""  # what "how many" counts: "people" in "how many people were killed"
     focus: frozenset[str] = frozenset()  # stems of the asking clause: "people were killed"
     carried: frozenset[str] = frozenset()  # stems a follow-up borrowed from earlier turns
+    preposition: str = ""  # the one before the question word: "against" in "against whom"
 
 
 def parse_question(text: str, expect_from: str | None = None) -> Question:
@@ -81,5 +86,7 @@ def parse_question(text: str, expect_from: str | None = None) -> Question:
     clause = _CLAUSE_END.split(asked, maxsplit=1)[0]
     stems = tuple(dict.fromkeys(lexical_terms(text)))
     own = set(lexical_terms(asked))
+    preposition = _PREPOSITION.search(asked)
     return Question(text, expect, terms, stems, plural, counted.group(1) if counted else "",
-                    frozenset(lexical_terms(clause)), frozenset(s for s in stems if s not in own))
+                    frozenset(lexical_terms(clause)), frozenset(s for s in stems if s not in own),
+                    preposition.group(1) if preposition else "")

@@ -20,6 +20,7 @@ DOCS = {
                "construction.\nThe dam was named after Herbert Hoover, the 31st president.\n",
     "budget.md": "# City budget\n\nThe city council approved a budget of $4.5 million in March "
                  "2019. The mayor, Jane Ortiz, signed it on April 2, 2019.\n",
+    "attack.txt": "The attack left 19 people dead, including three soldiers and 16 civilians.\n",
     "probe.html": "<html><head><title>Launch</title><script>var x = 'Kourou';</script></head>"
                   "<body><p>The probe launched from Kourou in French Guiana.</p>"
                   "<p>It reached orbit after nine minutes.</p></body></html>",
@@ -61,6 +62,8 @@ def _located(pipeline: Pipeline, answer: Answer) -> None:
     ("Who signed the city budget?", "Jane Ortiz", "budget.md"),
     ("Where did the probe launch from?", "Kourou", "probe.html"),
     ("Which river was the Hoover Dam built on?", "Colorado River", "dam.txt"),
+    # The count of what is asked about, not the nearest count.
+    ("How many civilians died in the attack?", "16 civilians", "attack.txt"),
 ])
 def test_exact_answers(pipeline: Pipeline, question: str, expected: str, doc_id: str) -> None:
     answer = pipeline.ask(question)

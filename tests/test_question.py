@@ -1,0 +1,20 @@
+"""Question parsing: the expected answer kind, what is counted and the asking preposition."""
+
+from __future__ import annotations
+
+from rag.question import Expect, parse_question
+
+
+def test_the_preposition_before_the_question_word_is_kept() -> None:
+    question = parse_question("Against whom does the group want Muslims united?")
+    assert question.expect is Expect.NAME
+    assert question.preposition == "against"
+
+
+def test_prepositions_that_precede_most_answers_are_not_cues() -> None:
+    assert parse_question("In what year was the dam completed?").preposition == ""
+    assert parse_question("Who built the dam?").preposition == ""
+
+
+def test_how_many_knows_what_it_counts() -> None:
+    assert parse_question("How many civilians were killed in the attack?").counted == "civilians"
