@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -81,6 +82,7 @@ def extract(
         spans = index.sentences[doc.doc_id]
         passage_overlap = coverage(idf, terms(hit.chunk.text))
         names_absent = _absent(named, hit.chunk.text)
+        cosines = _cosines(index, hit.chunk.doc_id, hit.chunk.sentence_ids, query)
         for sid in hit.chunk.sentence_ids:
             if (doc.doc_id, sid) in seen:
                 continue
@@ -89,14 +91,13 @@ def extract(
             if _is_heading(doc.text, span):
                 continue  # a heading frames the sentences below it; it answers nothing
             text = doc.text[span.start : span.end]
-            similarity = float(index.sentence_vector(doc.doc_id, sid).astype(np.float32) @ query)
+            similarity, context_similarity = cosines[sid]
             own = terms(text)
             overlap = coverage(idf, own)
             before = _previous(doc.text, spans, sid)
             around = set(own + terms(before)) if before else set(own)
             context = coverage(idf, list(around)) if before else overlap
             missing = max((w for t, w in idf.items() if t not in around), default=0.0) / heaviest
-            context_similarity = _joined_similarity(index, doc.doc_id, sid, query, doc.text)
             evidence = Evidence(passage_overlap, unknown, context_similarity, names_absent)
             least = (weights.name_support if question.expect in NAMES else weights.support)
             phrase = _best_phrase(text, question, doc.text, idf, least)
@@ -113,15 +114,29 @@ def extract(
     return candidates
 
 
-def _joined_similarity(index: Index, doc_id: str, sid: int, query: np.ndarray,
-                       text: str) -> float:
-    """Cosine between the question and the sentence joined with the one before it on the same
-    line: an answer whose context the question paraphrases is likelier right."""
-    vector = index.sentence_vector(doc_id, sid).astype(np.float32)
+def _cosines(index: Index, doc_id: str, sentence_ids: tuple[int, ...],
+             query: np.ndarray) -> dict[int, tuple[float, float]]:
+    """Each sentence's cosine with the question, and that of the sentence joined with the one
+    before it on the same line (an answer whose context the question paraphrases is likelier
+    right); one matrix product for the whole passage."""
+    if not sentence_ids:
+        return {}
     spans = index.sentences[doc_id]
-    if sid > 0 and "\n" not in text[spans[sid - 1].end : spans[sid].start]:
-        vector = vector + index.sentence_vector(doc_id, sid - 1).astype(np.float32)
-    return float(vector @ query) / (float(np.linalg.norm(vector)) or 1.0)
+    text = index.documents[doc_id].text
+    low = max(sentence_ids[0] - 1, 0)
+    base = index.sentence_base[doc_id]
+    block = index.sentence_vectors[base + low : base + sentence_ids[-1] + 1].astype(np.float32)
+    cosine = block @ query
+    norms = np.linalg.norm(block, axis=1)
+    joined = np.linalg.norm(block[1:] + block[:-1], axis=1)
+    out = {}
+    for sid in sentence_ids:
+        i = sid - low
+        own = float(cosine[i])
+        glued = sid > 0 and "\n" not in text[spans[sid - 1].end : spans[sid].start]
+        out[sid] = (own, float(cosine[i] + cosine[i - 1]) / (float(joined[i - 1]) or 1.0)
+                    if glued else own / (float(norms[i]) or 1.0))
+    return out
 
 
 def _named(question: str) -> list[str]:
@@ -182,7 +197,7 @@ def _best_phrase(text: str, question: Question, document: str,
     stems = set(question.stems)
     counted = set(terms(question.counted))
     phrases = []
-    for p in find_phrases(text, question.expect, question.plural, document):
+    for p in _phrases(text, question.expect, question.plural, document):
         words = set(terms(text[p.start : p.end]))
         if words <= stems:
             continue  # the question's own words are not its answer
@@ -194,9 +209,9 @@ def _best_phrase(text: str, question: Question, document: str,
     phrases = counting or phrases
     if not phrases:
         return None
-    anchors = [(m.start(), m.end(), sum(idf.get(t, 0.0) * (FOCUS if t in question.focus else 1.0)
-                                        for t in set(terms(m.group()))))
-               for m in _WORD.finditer(text)]
+    anchors = [(start, end, sum(idf.get(t, 0.0) * (FOCUS if t in question.focus else 1.0)
+                                for t in stemmed))
+               for start, end, stemmed in _words(text)]
     anchors = [a for a in anchors if a[2] > 0]
     total = sum(w * (FOCUS if t in question.focus else 1.0) for t, w in idf.items()) or 1.0
 
@@ -204,13 +219,32 @@ def _best_phrase(text: str, question: Question, document: str,
         # A question word inside the phrase ("river" in "Colorado River") backs it by half.
         near = sum(w * (INSIDE if p.start <= a_start and a_end <= p.end else 1.0)
                    / (1.0 + _gap(p, a_start, a_end) / 12.0) for a_start, a_end, w in anchors)
-        repeats = len(re.findall(re.escape(text[p.start : p.end]), document))
+        repeats = _repeats(text[p.start : p.end], document)
         cue = PREPOSITION if cued and _after(text, p, question.preposition) else 1.0
         return cue * near / total / (1.0 + 0.3 * math.log(max(repeats, 1)))
 
     # The preposition cue ranks phrases; it does not make a weak phrase strong enough.
     best = max(phrases, key=lambda p: support(p, cued=True))
     return best if support(best) >= least else None
+
+
+# Every question re-reads the sentences of its top passages: what depends on the text alone
+# is computed once (strings cache their hash, so a whole document is a cheap key).
+@lru_cache(maxsize=1 << 15)
+def _phrases(text: str, expect: Expect, plural: bool, document: str) -> tuple[Phrase, ...]:
+    return tuple(find_phrases(text, expect, plural, document))
+
+
+@lru_cache(maxsize=1 << 15)
+def _words(text: str) -> tuple[tuple[int, int, frozenset[str]], ...]:
+    """Each word of `text` with its offsets and its stemmed terms."""
+    return tuple((m.start(), m.end(), frozenset(terms(m.group()))) for m in _WORD.finditer(text))
+
+
+@lru_cache(maxsize=1 << 15)
+def _repeats(phrase: str, document: str) -> int:
+    """How often `phrase` occurs in `document`."""
+    return len(re.findall(re.escape(phrase), document))
 
 
 def _after(text: str, phrase: Phrase, preposition: str) -> bool:
