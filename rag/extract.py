@@ -10,7 +10,7 @@ from functools import lru_cache
 import numpy as np
 
 from rag.index import Index
-from rag.lexical import coverage, idf_weights, terms
+from rag.lexical import coverage, idf_weights, term_set, terms
 from rag.phrases import Phrase, find_phrases
 from rag.question import Expect, Question
 from rag.records import Span
@@ -80,7 +80,7 @@ def extract(
     for hit in hits[: weights.passages]:
         doc = index.documents[hit.chunk.doc_id]
         spans = index.sentences[doc.doc_id]
-        passage_overlap = coverage(idf, terms(hit.chunk.text))
+        passage_overlap = coverage(idf, term_set(hit.chunk.text))
         names_absent = _absent(named, hit.chunk.text)
         cosines = _cosines(index, hit.chunk.doc_id, hit.chunk.sentence_ids, query)
         for sid in hit.chunk.sentence_ids:
@@ -93,10 +93,10 @@ def extract(
             text = doc.text[span.start : span.end]
             similarity, context_similarity = cosines[sid]
             own = terms(text)
-            overlap = coverage(idf, own)
+            overlap = coverage(idf, term_set(text))
             before = _previous(doc.text, spans, sid)
             around = set(own + terms(before)) if before else set(own)
-            context = coverage(idf, list(around)) if before else overlap
+            context = coverage(idf, around) if before else overlap
             missing = max((w for t, w in idf.items() if t not in around), default=0.0) / heaviest
             evidence = Evidence(passage_overlap, unknown, context_similarity, names_absent)
             least = (weights.name_support if question.expect in NAMES else weights.support)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from functools import lru_cache
 from pathlib import Path
 
@@ -98,10 +98,16 @@ def idf_weights(retriever: bm25s.BM25, query_terms: Sequence[str], rows: int) ->
     return out
 
 
-def coverage(idf: dict[str, float], text_terms: Sequence[str]) -> float:
+@lru_cache(maxsize=1 << 17)
+def term_set(text: str) -> frozenset[str]:
+    """The distinct terms of `text` (cached, like `terms`)."""
+    return frozenset(terms(text))
+
+
+def coverage(idf: dict[str, float], text_terms: Collection[str]) -> float:
     """Share of the query's idf mass whose terms occur in `text_terms`."""
     total = sum(idf.values())
     if total <= 0:
         return 0.0
-    present = set(text_terms)
+    present = text_terms if isinstance(text_terms, (set, frozenset)) else set(text_terms)
     return sum(w for t, w in idf.items() if t in present) / total

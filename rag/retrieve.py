@@ -8,7 +8,7 @@ import numpy as np
 
 from rag.dense import search_dense
 from rag.index import Index
-from rag.lexical import coverage, idf_weights, lexical_scores, terms
+from rag.lexical import coverage, idf_weights, lexical_scores, term_set, terms
 from rag.records import Chunk
 
 
@@ -75,7 +75,7 @@ def retrieve(
 def _best_overlap(index: Index, chunk: Chunk, idf: dict[str, float]) -> float:
     text = index.documents[chunk.doc_id].text
     spans = index.sentences[chunk.doc_id]
-    return max((coverage(idf, terms(text[spans[j].start : spans[j].end]))
+    return max((coverage(idf, term_set(text[spans[j].start : spans[j].end]))
                 for j in chunk.sentence_ids), default=0.0)
 
 
