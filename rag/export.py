@@ -32,15 +32,19 @@ def onnx_folder(model_path: str, cache_dir: Path) -> Path:
     if (folder / CONFIG_FILE).is_file():
         return folder
     log.warning("exporting %s to ONNX once, into %s (about 15 s)", model_path, folder)
-    cache_dir.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=cache_dir, prefix=".export-") as tmp:
-        staged = Path(tmp) / "onnx"
-        export(Path(model_path), staged)
-        try:
-            os.rename(staged, folder)
-        except OSError:
-            if not (folder / CONFIG_FILE).is_file():  # not another process finishing first
-                raise
+    try:
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(dir=cache_dir, prefix=".export-") as tmp:
+            staged = Path(tmp) / "onnx"
+            export(Path(model_path), staged)
+            try:
+                os.rename(staged, folder)
+            except OSError:
+                if not (folder / CONFIG_FILE).is_file():  # not another process finishing first
+                    raise
+    except OSError as exc:
+        raise ConfigError(f"Cannot write the model's ONNX export under {cache_dir} ({exc}): "
+                          "set RAG_CACHE_DIR to a writable folder.") from exc
     return folder
 
 

@@ -59,6 +59,13 @@ def test_a_model_with_other_pooling_is_refused_with_advice(tmp_path: Path) -> No
     assert not list((tmp_path / "cache").glob("onnx-*"))
 
 
+def test_an_unwritable_cache_says_what_to_set(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    with pytest.raises(ConfigError, match="RAG_CACHE_DIR"):
+        onnx_folder(Settings().model_path, blocker / "cache")
+
+
 def test_a_missing_model_folder_says_what_to_set(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="RAG_MODEL_PATH"):
         onnx_folder(str(tmp_path / "nowhere"), tmp_path / "cache")
