@@ -15,6 +15,7 @@ from rag.api.schemas import (
     NOT_BLANK,
     K,
     question_text,
+    require_user_turn,
     valid_text,
 )
 from rag.records import Citation, Passage
@@ -119,8 +120,7 @@ class ChatCompletionRequest(BaseModel):
 
     @model_validator(mode="after")
     def _has_question(self) -> ChatCompletionRequest:
-        if not any(m.role == "user" for m in self.messages):
-            raise ValueError("messages must contain at least one user message")
+        require_user_turn(m.role for m in self.messages)
         return self
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -65,6 +66,12 @@ K = Annotated[int, Field(ge=1, le=MAX_K, strict=True,
 HAS_USER_TURN: JsonDict = {"contains": {"type": "object", "properties": {"role": {"const": "user"}},
                               "required": ["role"]}}
 _STRICT = ConfigDict(extra="forbid", strict=True)
+
+
+def require_user_turn(roles: Iterable[str]) -> None:
+    """The rule behind HAS_USER_TURN, for the validators of both chat request bodies."""
+    if "user" not in roles:
+        raise ValueError("messages must contain at least one user message")
 
 
 
@@ -131,8 +138,7 @@ class ChatRequest(BaseModel):
 
     @model_validator(mode="after")
     def _has_question(self) -> ChatRequest:
-        if not any(m.role == "user" for m in self.messages):
-            raise ValueError("messages must contain at least one user message")
+        require_user_turn(m.role for m in self.messages)
         return self
 
 
