@@ -74,7 +74,7 @@ def extract(
     vocab = getattr(index.lexical, "vocab_dict", None) or {}
     unknown = coverage(idf, [t for t in idf if t not in vocab])
     # Names a follow-up borrowed from earlier turns need not stand near its answer.
-    named = [w for w in _named(question.text) if not set(terms(w)) & question.carried]
+    named = [w for w in _named(question.text) if not term_set(w) & question.carried]
     seen: set[tuple[str, int]] = set()
     candidates = []
     for hit in hits[: weights.passages]:
@@ -195,17 +195,17 @@ def _best_phrase(text: str, question: Question, document: str,
     if question.expect is Expect.ANY:
         return None
     stems = set(question.stems)
-    counted = set(terms(question.counted))
+    counted = term_set(question.counted)
     phrases = []
     for p in _phrases(text, question.expect, question.plural, document):
-        words = set(terms(text[p.start : p.end]))
+        words = term_set(text[p.start : p.end])
         if words <= stems:
             continue  # the question's own words are not its answer
         if counted and words & stems and not words & counted:
             continue  # "two deadly attacks" does not answer "how many people"
         phrases.append(p)
     # A count of the very thing asked about ("16 civilians" for "how many civilians") wins.
-    counting = [p for p in phrases if counted & set(terms(text[p.start : p.end]))]
+    counting = [p for p in phrases if counted & term_set(text[p.start : p.end])]
     phrases = counting or phrases
     if not phrases:
         return None
@@ -238,7 +238,7 @@ def _phrases(text: str, expect: Expect, plural: bool, document: str) -> tuple[Ph
 @lru_cache(maxsize=1 << 15)
 def _words(text: str) -> tuple[tuple[int, int, frozenset[str]], ...]:
     """Each word of `text` with its offsets and its stemmed terms."""
-    return tuple((m.start(), m.end(), frozenset(terms(m.group()))) for m in _WORD.finditer(text))
+    return tuple((m.start(), m.end(), term_set(m.group())) for m in _WORD.finditer(text))
 
 
 @lru_cache(maxsize=1 << 15)
