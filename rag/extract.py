@@ -10,10 +10,10 @@ from functools import lru_cache
 import numpy as np
 
 from rag.index import Index
-from rag.lexical import coverage, idf_weights, term_set, terms
+from rag.lexical import coverage, idf_weights, term_set
 from rag.phrases import Phrase, find_phrases
 from rag.question import Expect, Question
-from rag.records import Span
+from rag.records import Chunk, Span
 from rag.retrieve import Hit
 
 
@@ -70,37 +70,38 @@ def extract(
     idf = idf_weights(index.lexical, question.stems, len(index.chunks))
     for stem in question.carried:  # a follow-up's borrowed words count half
         idf[stem] *= CARRIED
-    heaviest = max(idf.values(), default=0.0) or 1.0
+    asked = _Asked(question, idf)
     vocab = getattr(index.lexical, "vocab_dict", None) or {}
     unknown = coverage(idf, [t for t in idf if t not in vocab])
     # Names a follow-up borrowed from earlier turns need not stand near its answer.
     named = [w for w in _named(question.text) if not term_set(w) & question.carried]
+    least = weights.name_support if question.expect in NAMES else weights.support
+    passages = hits[: weights.passages]
+    cosines = _cosines(index, [h.chunk for h in passages], query)
     seen: set[tuple[str, int]] = set()
     candidates = []
-    for hit in hits[: weights.passages]:
+    for hit in passages:
         doc = index.documents[hit.chunk.doc_id]
         spans = index.sentences[doc.doc_id]
         passage_overlap = coverage(idf, term_set(hit.chunk.text))
         names_absent = _absent(named, hit.chunk.text)
-        cosines = _cosines(index, hit.chunk.doc_id, hit.chunk.sentence_ids, query)
         for sid in hit.chunk.sentence_ids:
             if (doc.doc_id, sid) in seen:
                 continue
             seen.add((doc.doc_id, sid))
             span = spans[sid]
-            if _is_heading(doc.text, span):
+            previous = spans[sid - 1] if sid > 0 else None
+            layout = _layout(doc.text, span.start, span.end,
+                             previous.start if previous else -1, previous.end if previous else -1)
+            if layout.heading:
                 continue  # a heading frames the sentences below it; it answers nothing
             text = doc.text[span.start : span.end]
-            similarity, context_similarity = cosines[sid]
-            own = terms(text)
-            overlap = coverage(idf, term_set(text))
-            before = _previous(doc.text, spans, sid)
-            around = set(own + terms(before)) if before else set(own)
-            context = coverage(idf, around) if before else overlap
-            missing = max((w for t, w in idf.items() if t not in around), default=0.0) / heaviest
+            similarity, context_similarity = cosines[(doc.doc_id, sid)]
+            overlap = asked.share(layout.terms)
+            context = asked.share(layout.around) if layout.leans else overlap
+            missing = asked.heaviest_absent(layout.around)
             evidence = Evidence(passage_overlap, unknown, context_similarity, names_absent)
-            least = (weights.name_support if question.expect in NAMES else weights.support)
-            phrase = _best_phrase(text, question, doc.text, idf, least)
+            phrase = _best_phrase(text, question, doc.text, asked, least)
             typed = phrase is not None
             score = (weights.similarity * similarity + weights.overlap * overlap
                      + weights.context * context + weights.passage * hit.score / top
@@ -114,28 +115,86 @@ def extract(
     return candidates
 
 
-def _cosines(index: Index, doc_id: str, sentence_ids: tuple[int, ...],
-             query: np.ndarray) -> dict[int, tuple[float, float]]:
+class _Asked:
+    """The question's idf weights, with what every sentence's scoring reads from them."""
+
+    def __init__(self, question: Question, idf: dict[str, float]) -> None:
+        self.question = question
+        self.idf = idf
+        self.terms = frozenset(idf)
+        self.total = sum(idf.values())
+        self.heaviest = max(idf.values(), default=0.0) or 1.0
+        # A word of the asking clause pulls a phrase FOCUS times harder.
+        self.pull = {t: w * (FOCUS if t in question.focus else 1.0) for t, w in idf.items()}
+        self.pull_total = sum(self.pull.values()) or 1.0
+        self.stems = frozenset(question.stems)
+        self.counted = term_set(question.counted)
+
+    def share(self, terms: frozenset[str]) -> float:
+        """Share of the question's idf mass whose terms are among `terms`."""
+        if self.total <= 0:
+            return 0.0
+        return sum(map(self.idf.__getitem__, self.terms & terms)) / self.total
+
+    def heaviest_absent(self, terms: frozenset[str]) -> float:
+        """The idf of the weightiest question word not among `terms`, over the heaviest's."""
+        return max(map(self.idf.__getitem__, self.terms - terms), default=0.0) / self.heaviest
+
+
+@dataclass(frozen=True, slots=True)
+class _Layout:
+    """What a sentence's place in its document says: is it a heading, and what it leans on."""
+
+    heading: bool
+    leans: bool  # whether a sentence or heading before it frames it
+    terms: frozenset[str]  # the sentence's own stemmed terms
+    around: frozenset[str]  # its terms with those of what it leans on
+
+
+@lru_cache(maxsize=1 << 15)
+def _layout(document: str, start: int, end: int, previous_start: int,
+            previous_end: int) -> _Layout:
+    span = Span(start, end)
+    before = _previous(document, span, Span(previous_start, previous_end)
+                       if previous_start >= 0 else None)
+    own = term_set(document[start:end])
+    return _Layout(_is_heading(document, span), bool(before), own,
+                   own | term_set(before) if before else own)
+
+
+def _cosines(index: Index, chunks: list[Chunk],
+             query: np.ndarray) -> dict[tuple[str, int], tuple[float, float]]:
     """Each sentence's cosine with the question, and that of the sentence joined with the one
     before it on the same line (an answer whose context the question paraphrases is likelier
-    right); one matrix product for the whole passage."""
-    if not sentence_ids:
+    right); one matrix product for the sentences of all the passages."""
+    blocks = []  # (chunk, first row in the stacked block, lowest sentence id in it)
+    rows: list[np.ndarray] = []
+    stacked = 0
+    for chunk in chunks:
+        if not chunk.sentence_ids:
+            continue
+        low = max(chunk.sentence_ids[0] - 1, 0)
+        base = index.sentence_base[chunk.doc_id]
+        rows.append(np.arange(base + low, base + chunk.sentence_ids[-1] + 1))
+        blocks.append((chunk, stacked, low))
+        stacked += len(rows[-1])
+    if not rows:
         return {}
-    spans = index.sentences[doc_id]
-    text = index.documents[doc_id].text
-    low = max(sentence_ids[0] - 1, 0)
-    base = index.sentence_base[doc_id]
-    block = index.sentence_vectors[base + low : base + sentence_ids[-1] + 1].astype(np.float32)
+    block = index.sentence_vectors[np.concatenate(rows)].astype(np.float32)
     cosine = block @ query
     norms = np.linalg.norm(block, axis=1)
     joined = np.linalg.norm(block[1:] + block[:-1], axis=1)
     out = {}
-    for sid in sentence_ids:
-        i = sid - low
-        own = float(cosine[i])
-        glued = sid > 0 and "\n" not in text[spans[sid - 1].end : spans[sid].start]
-        out[sid] = (own, float(cosine[i] + cosine[i - 1]) / (float(joined[i - 1]) or 1.0)
-                    if glued else own / (float(norms[i]) or 1.0))
+    for chunk, offset, low in blocks:
+        spans = index.sentences[chunk.doc_id]
+        text = index.documents[chunk.doc_id].text
+        for sid in chunk.sentence_ids:
+            i = offset + sid - low
+            own = float(cosine[i])
+            glued = sid > 0 and "\n" not in text[spans[sid - 1].end : spans[sid].start]
+            out[(chunk.doc_id, sid)] = (
+                own, float(cosine[i] + cosine[i - 1]) / (float(joined[i - 1]) or 1.0)
+                if glued else own / (float(norms[i]) or 1.0))
     return out
 
 
@@ -153,13 +212,12 @@ def _absent(named: list[str], text: str) -> float:
     return sum(1 for w in named if w.lower() not in lowered) / len(named)
 
 
-def _previous(text: str, spans: list[Span], sid: int) -> str:
+def _previous(text: str, span: Span, previous: Span | None) -> str:
     """What a sentence leans on: the sentence before it on the same line, or else the
     heading ("Recruitment Methods:") of the list or paragraph it stands in."""
-    start = spans[sid].start
-    if sid > 0 and "\n" not in text[spans[sid - 1].end : start]:
-        return text[spans[sid - 1].start : spans[sid - 1].end]
-    for line in reversed(text[max(0, start - HEADING_REACH) : start].splitlines()[:-1]):
+    if previous is not None and "\n" not in text[previous.end : span.start]:
+        return text[previous.start : previous.end]
+    for line in reversed(text[max(0, span.start - HEADING_REACH) : span.start].splitlines()[:-1]):
         line = line.strip()
         if line.endswith(":") and len(line) <= 80:
             return line
@@ -185,7 +243,7 @@ FOCUS = 3.0  # a word of the asking clause pulls a phrase this many times harder
 
 
 def _best_phrase(text: str, question: Question, document: str,
-                 idf: dict[str, float], least: float) -> Phrase | None:
+                 asked: _Asked, least: float) -> Phrase | None:
     """The phrase of the expected kind that the question's words surround most closely.
 
     Each question word found in the sentence votes for nearby phrases (its idf, decaying
@@ -194,8 +252,7 @@ def _best_phrase(text: str, question: Question, document: str,
     """
     if question.expect is Expect.ANY:
         return None
-    stems = set(question.stems)
-    counted = term_set(question.counted)
+    stems, counted = asked.stems, asked.counted
     phrases = []
     for p in _phrases(text, question.expect, question.plural, document):
         words = term_set(text[p.start : p.end])
@@ -209,11 +266,10 @@ def _best_phrase(text: str, question: Question, document: str,
     phrases = counting or phrases
     if not phrases:
         return None
-    anchors = [(start, end, sum(idf.get(t, 0.0) * (FOCUS if t in question.focus else 1.0)
-                                for t in stemmed))
-               for start, end, stemmed in _words(text)]
+    pull, terms = asked.pull, asked.terms
+    anchors = [(start, end, sum(map(pull.__getitem__, stemmed & terms)))
+               for start, end, stemmed in _words(text) if not stemmed.isdisjoint(terms)]
     anchors = [a for a in anchors if a[2] > 0]
-    total = sum(w * (FOCUS if t in question.focus else 1.0) for t, w in idf.items()) or 1.0
 
     def support(p: Phrase, cued: bool = False) -> float:
         # A question word inside the phrase ("river" in "Colorado River") backs it by half.
@@ -221,7 +277,7 @@ def _best_phrase(text: str, question: Question, document: str,
                    / (1.0 + _gap(p, a_start, a_end) / 12.0) for a_start, a_end, w in anchors)
         repeats = _repeats(text[p.start : p.end], document)
         cue = PREPOSITION if cued and _after(text, p, question.preposition) else 1.0
-        return cue * near / total / (1.0 + 0.3 * math.log(max(repeats, 1)))
+        return cue * near / asked.pull_total / (1.0 + 0.3 * math.log(max(repeats, 1)))
 
     # The preposition cue ranks phrases; it does not make a weak phrase strong enough.
     best = max(phrases, key=lambda p: support(p, cued=True))

@@ -70,7 +70,9 @@ class OnnxEncoder:
 
     def encode_query(self, text: str) -> np.ndarray:
         """One normalised vector of shape (dimension,)."""
-        return self.encode([text])[0]
+        # One text needs neither the batch tokenizer's thread pool nor padding.
+        ids = np.array([self.tokenizer.encode(text).ids], dtype=np.int64)
+        return self._embed(ids, np.ones_like(ids))[0]
 
     def _embed(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
         feed = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}

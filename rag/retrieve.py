@@ -8,7 +8,7 @@ import numpy as np
 
 from rag.dense import search_dense
 from rag.index import Index
-from rag.lexical import coverage, idf_weights, lexical_scores, term_set, terms
+from rag.lexical import idf_weights, lexical_scores, term_set, terms
 from rag.records import Chunk
 
 
@@ -57,11 +57,10 @@ def retrieve(
     sentence = np.zeros(len(rows), dtype=np.float32)
     overlap = np.zeros(len(rows), dtype=np.float32)
     idf = idf_weights(index.lexical, terms(question), n) if weights.sentence_lexical else {}
-    for i in top:
-        chunk = index.chunks[rows[i]]
-        sentence[i] = _best_sentence(index, chunk, query)
-        if idf:
-            overlap[i] = _best_overlap(index, chunk, idf)
+    reranked = [index.chunks[rows[i]] for i in top]
+    sentence[top] = _best_sentences(index, reranked, query)
+    if idf:
+        overlap[top] = [_best_overlap(index, chunk, idf) for chunk in reranked]
     final = first + weights.sentence * sentence + weights.sentence_lexical * overlap
     # Re-scored candidates first; the rest keep their first-stage order behind them.
     ranked = sorted(top, key=lambda i: -final[i]) + list(order[weights.rerank :])
@@ -73,16 +72,28 @@ def retrieve(
 
 
 def _best_overlap(index: Index, chunk: Chunk, idf: dict[str, float]) -> float:
+    """The best share of the question's idf mass that one sentence of the chunk holds."""
+    total = sum(idf.values())
     text = index.documents[chunk.doc_id].text
     spans = index.sentences[chunk.doc_id]
-    return max((coverage(idf, term_set(text[spans[j].start : spans[j].end]))
-                for j in chunk.sentence_ids), default=0.0)
+    asked = frozenset(idf)
+    best = 0.0
+    for j in chunk.sentence_ids:
+        present = asked & term_set(text[spans[j].start : spans[j].end])
+        if present:
+            best = max(best, sum(map(idf.__getitem__, present)))
+    return best / total if total > 0 else 0.0
 
 
-def _best_sentence(index: Index, chunk: Chunk, query: np.ndarray) -> float:
-    if not chunk.sentence_ids:
-        return 0.0
-    base = index.sentence_base[chunk.doc_id]
-    first, last = chunk.sentence_ids[0], chunk.sentence_ids[-1]
-    vectors = index.sentence_vectors[base + first : base + last + 1]
-    return float((vectors.astype(np.float32) @ query).max())
+def _best_sentences(index: Index, chunks: list[Chunk], query: np.ndarray) -> np.ndarray:
+    """Each chunk's best sentence cosine with the query, from one product for all chunks."""
+    best = np.zeros(len(chunks), dtype=np.float32)
+    spans = [(i, index.sentence_base[c.doc_id] + c.sentence_ids[0], len(c.sentence_ids))
+             for i, c in enumerate(chunks) if c.sentence_ids]
+    if not spans:
+        return best
+    rows = np.concatenate([np.arange(first, first + count) for _, first, count in spans])
+    cosines = index.sentence_vectors[rows].astype(np.float32) @ query
+    starts = np.cumsum([0] + [count for _, _, count in spans[:-1]])
+    best[[i for i, _, _ in spans]] = np.maximum.reduceat(cosines, starts)
+    return best
