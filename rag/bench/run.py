@@ -189,7 +189,9 @@ def _http(corpus: Corpus, settings: Settings, options: Options, say: Say,
     deferred.append(lambda base: latency_row(
         name, "POST /ask over HTTP, 1 client", one.latencies, memory_mb=memory,
         value=f"{one.throughput:.1f} req/s, {one.errors} errors",
-        ratio=ratio(statistics.median(one.latencies), base, "<= 0.5x")))
+        # The target holds for the default corpus; bigger ones are held to the growth row.
+        ratio=ratio(statistics.median(one.latencies), base,
+                    "<= 0.5x" if corpus.name == "default" else "")))
     return [latency_row(name, "POST /ask over HTTP, 8 clients", eight.latencies,
                         memory_mb=memory,
                         value=f"{eight.throughput:.1f} req/s, {eight.errors} errors")]
