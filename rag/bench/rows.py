@@ -7,7 +7,7 @@ import platform
 import resource
 import statistics
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -32,8 +32,14 @@ class Row:
         return asdict(self)
 
 
-def timed(call: Callable[[T], object], items: Iterable[T]) -> list[float]:
-    """Milliseconds of `call` on each item, in order."""
+def timed(call: Callable[[T], object], items: Sequence[T]) -> list[float]:
+    """Milliseconds of `call` on each item, in order, after one untimed pass over them all.
+
+    The warm-up pass is the same for every row: torch builds its kernels per input length
+    on first sight, and the pipeline fills its caches, so no side is timed cold.
+    """
+    for item in items:
+        call(item)
     out = []
     for item in items:
         began = time.perf_counter()

@@ -149,10 +149,10 @@ def _in_process(corpus: Corpus, encoder: Encoder, options: Options, say: Say) ->
         for stage, ms in pipeline.ask(question).timings.items():
             stages.setdefault(stage, []).append(ms)
 
-    timed(ask, questions[:5])
-    stages.clear()
     latencies = timed(ask, questions)
-    split = ", ".join(f"{s} {statistics.median(v):.1f}" for s, v in stages.items())
+    # The stages of the timed pass only (`timed` asks every question once before it).
+    split = ", ".join(f"{s} {statistics.median(v[-len(questions):]):.1f}"
+                      for s, v in stages.items())
     name = corpus.label
     rows = [latency_row(name, "ask in process", latencies, value=f"ms: {split}")]
     if pipeline.index.manifest.index_type == "hnsw":
@@ -182,7 +182,7 @@ def _http(corpus: Corpus, settings: Settings, options: Options, say: Say,
     name = corpus.label
     questions = _cycle(corpus.questions, options.requests)
     with serving(corpus.settings.index_dir, settings) as server:
-        hammer(server.port, questions, 2, 20)  # warm up
+        hammer(server.port, questions, 2, len(questions))  # warm up, as `timed` does
         one = hammer(server.port, questions, 1, options.requests)
         eight = hammer(server.port, questions, 8, options.requests)
         memory = server.peak_mb()
@@ -228,7 +228,6 @@ def _torch(settings: Settings, corpora: list[Corpus], questions: list[str],
     from sentence_transformers import SentenceTransformer
 
     model = SentenceTransformer(settings.model_path, device="cpu")  # its own defaults
-    timed(model.encode, questions[:5])
     baseline = timed(model.encode, questions)
     source, texts = ingest
     model.encode(texts[:8])  # warm up
