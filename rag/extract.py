@@ -120,7 +120,6 @@ class _Asked:
     """The question's idf weights, with what every sentence's scoring reads from them."""
 
     def __init__(self, question: Question, idf: dict[str, float]) -> None:
-        self.question = question
         self.idf = idf
         self.terms = frozenset(idf)
         self.total = sum(idf.values())

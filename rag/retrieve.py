@@ -89,7 +89,8 @@ def _best_overlap(index: Index, chunk: Chunk, idf: dict[str, float]) -> float:
 def _best_sentences(index: Index, chunks: list[Chunk], query: np.ndarray) -> np.ndarray:
     """Each chunk's best sentence cosine with the query, from one product for all chunks."""
     best = np.zeros(len(chunks), dtype=np.float32)
-    spans = [(i, index.sentence_base[c.doc_id] + c.sentence_ids[0], len(c.sentence_ids))
+    spans = [(i, index.sentence_base[c.doc_id] + c.sentence_ids[0],
+              c.sentence_ids[-1] - c.sentence_ids[0] + 1)
              for i, c in enumerate(chunks) if c.sentence_ids]
     if not spans:
         return best
