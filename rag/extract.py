@@ -98,8 +98,8 @@ def extract(
                 continue  # a heading frames the sentences below it; it answers nothing
             text = doc.text[span.start : span.end]
             similarity, context_similarity = cosines[(doc.doc_id, sid)]
-            overlap = asked.share(layout.terms)
-            context = asked.share(layout.around) if layout.leans else overlap
+            overlap = coverage(idf, layout.terms)
+            context = coverage(idf, layout.around) if layout.leans else overlap
             missing = asked.heaviest_absent(layout.around)
             evidence = Evidence(passage_overlap, unknown, context_similarity, names_absent)
             phrase = _best_phrase(text, question, doc.text, asked, least)
@@ -117,24 +117,17 @@ def extract(
 
 
 class _Asked:
-    """The question's idf weights, with what every sentence's scoring reads from them."""
+    """What every sentence's scoring reads from the question's idf weights, computed once."""
 
     def __init__(self, question: Question, idf: dict[str, float]) -> None:
         self.idf = idf
         self.terms = frozenset(idf)
-        self.total = sum(idf.values())
         self.heaviest = max(idf.values(), default=0.0) or 1.0
         # A word of the asking clause pulls a phrase FOCUS times harder.
         self.pull = {t: w * (FOCUS if t in question.focus else 1.0) for t, w in idf.items()}
         self.pull_total = sum(self.pull.values()) or 1.0
         self.stems = frozenset(question.stems)
         self.counted = term_set(question.counted)
-
-    def share(self, terms: frozenset[str]) -> float:
-        """Share of the question's idf mass whose terms are among `terms`."""
-        if self.total <= 0:
-            return 0.0
-        return sum(map(self.idf.__getitem__, self.terms & terms)) / self.total
 
     def heaviest_absent(self, terms: frozenset[str]) -> float:
         """The idf of the weightiest question word not among `terms`, over the heaviest's."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import math
 import re
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from functools import lru_cache
 from pathlib import Path
 
@@ -106,8 +106,18 @@ def term_set(text: str) -> frozenset[str]:
 
 def coverage(idf: dict[str, float], text_terms: Collection[str]) -> float:
     """Share of the query's idf mass whose terms occur in `text_terms`."""
+    return best_coverage(idf, [text_terms])
+
+
+def best_coverage(idf: dict[str, float], texts_terms: Iterable[Collection[str]]) -> float:
+    """The largest `coverage` among several texts' terms (sentences of one passage)."""
     total = sum(idf.values())
     if total <= 0:
         return 0.0
-    present = text_terms if isinstance(text_terms, (set, frozenset)) else set(text_terms)
-    return sum(w for t, w in idf.items() if t in present) / total
+    best = 0.0
+    for text_terms in texts_terms:
+        present = text_terms if isinstance(text_terms, (set, frozenset)) else frozenset(text_terms)
+        found = present.intersection(idf)
+        if found:
+            best = max(best, sum(map(idf.__getitem__, found)))
+    return best / total

@@ -8,7 +8,7 @@ import numpy as np
 
 from rag.dense import search_dense
 from rag.index import Index
-from rag.lexical import idf_weights, lexical_scores, term_set, terms
+from rag.lexical import best_coverage, idf_weights, lexical_scores, term_set, terms
 from rag.records import Chunk
 
 
@@ -74,16 +74,10 @@ def retrieve(
 
 def _best_overlap(index: Index, chunk: Chunk, idf: dict[str, float]) -> float:
     """The best share of the question's idf mass that one sentence of the chunk holds."""
-    total = sum(idf.values())
     text = index.documents[chunk.doc_id].text
     spans = index.sentences[chunk.doc_id]
-    asked = frozenset(idf)
-    best = 0.0
-    for j in chunk.sentence_ids:
-        present = asked & term_set(text[spans[j].start : spans[j].end])
-        if present:
-            best = max(best, sum(map(idf.__getitem__, present)))
-    return best / total if total > 0 else 0.0
+    return best_coverage(idf, (term_set(text[spans[j].start : spans[j].end])
+                               for j in chunk.sentence_ids))
 
 
 def _best_sentences(index: Index, chunks: list[Chunk], query: np.ndarray) -> np.ndarray:

@@ -6,12 +6,11 @@ torch comes last (bare encode, ingestion, the LangChain peer), so its threads ne
 
 from __future__ import annotations
 
-import json
 import logging
 import statistics
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import faiss
@@ -21,6 +20,7 @@ from rag.bench.rows import Row, latency_row, peak_mb, ratio, timed
 from rag.bench.server import cold_ask, cold_serve, serving
 from rag.bench.synthetic import LookupEncoder, sentence_table, write_corpus
 from rag.bench.traffic import hammer
+from rag.cases import read_cases
 from rag.config import Settings
 from rag.datasets import SQUAD_DIR, load_dataset
 from rag.dense import search_dense
@@ -63,15 +63,6 @@ class Corpus:
         return f"{self.name} ({self.chunks:,} chunks)"
 
 
-@dataclass
-class Run:
-    """Measurements gathered so far; rows are made at the end, when baselines are known."""
-
-    options: Options
-    rows: list[Row] = field(default_factory=list)
-    torch_encode: float = 0.0  # p50 ms of the baseline, filled in last
-
-
 def run_bench(settings: Settings, options: Options, say: Say) -> list[Row]:
     """Measure, print progress with `say`, and return the table's rows."""
     settings = settings.model_copy(update={"encoder": "onnx"})
@@ -108,7 +99,8 @@ def _prepare(settings: Settings, options: Options, encoder: Encoder, say: Say) -
             index_settings = settings.model_copy(update={"index_dir": work / "default" / "index"})
             build_index(index_settings, settings.docs_dir, index_settings.index_dir,
                         lambda: encoder, progress=True)
-            corpora[name] = Corpus(name, index_settings, _questions(options.questions))
+            corpora[name] = Corpus(name, index_settings,
+                                   [c.question for c in read_cases(options.questions)])
         elif name == "squad":
             data = load_dataset("squad", settings, lambda: encoder, [], work.parent,
                                 options.squad_dir, progress=True)
@@ -313,11 +305,6 @@ def _rate(encode: Callable[[list[str]], object], texts: list[str]) -> float:
     began = time.perf_counter()
     encode(texts)
     return len(texts) / (time.perf_counter() - began)
-
-
-def _questions(path: Path) -> list[str]:
-    with path.open(encoding="utf-8") as lines:
-        return [json.loads(line)["question"] for line in lines if line.strip()]
 
 
 def _cycle(items: list[str], count: int) -> list[str]:
