@@ -27,6 +27,7 @@ class SentenceWeights:
     context: float = 0.3  # overlap of the sentence together with the one before it
     passage: float = 0.3
     typed: float = 0.25
+    dated: float = 0.3  # a sentence dated otherwise than the question asks ("in April 2007")
     support: float = 0.1  # the least question-word support that lets a phrase stand alone
     name_support: float = 0.25  # the same for names and places, which are harder to pick
     passages: int = 5  # how many top passages give candidate sentences
@@ -104,9 +105,10 @@ def extract(
             evidence = Evidence(passage_overlap, unknown, context_similarity, names_absent)
             phrase = _best_phrase(text, question, doc.text, asked, least)
             typed = phrase is not None
+            elsewhen = asked.dated and _elsewhen(asked.dates, text, layout.around)
             score = (weights.similarity * similarity + weights.overlap * overlap
                      + weights.context * context + weights.passage * hit.score / top
-                     + (weights.typed if typed else 0.0))
+                     + (weights.typed if typed else 0.0) - (weights.dated if elsewhen else 0.0))
             start, end = (span.start + phrase.start, span.start + phrase.end) if phrase else (
                 span.start, span.end)
             candidates.append(Candidate(hit, span.start, span.end, start, end, score,
@@ -128,6 +130,8 @@ class _Asked:
         self.pull_total = sum(self.pull.values()) or 1.0
         self.stems = frozenset(question.stems)
         self.counted = term_set(question.counted)
+        self.dates = _when(question.text)  # the months and years it names
+        self.dated = any(self.dates)
 
     def heaviest_absent(self, terms: frozenset[str]) -> float:
         """The idf of the weightiest question word not among `terms`, over the heaviest's."""
@@ -191,6 +195,21 @@ def _cosines(index: Index, chunks: list[Chunk],
     return out
 
 
+def _when(text: str) -> tuple[frozenset[str], frozenset[str]]:
+    """The months and the years that the dates in `text` name: ("april",), ("2007",)."""
+    found = {t for p in _phrases(text, Expect.DATE, False, "")
+             for t in term_set(text[p.start : p.end])}
+    return frozenset(found & _MONTHS), frozenset(t for t in found if _YEAR.fullmatch(t))
+
+
+def _elsewhen(asked: tuple[frozenset[str], frozenset[str]], text: str,
+              around: frozenset[str]) -> bool:
+    """Whether the sentence is dated to another month or year than the question names: it
+    holds a month (or year) and the question's is nowhere around it."""
+    return any(wanted and own and not wanted & around
+               for wanted, own in zip(asked, _when(text), strict=True))
+
+
 def _named(question: str) -> list[str]:
     """The question's names and numbers: capitalised words after the first, and digits."""
     words = _WORD.findall(question)[1:]
@@ -226,6 +245,9 @@ def _is_heading(text: str, span: Span) -> bool:
 
 
 HEADING_REACH = 1500  # characters a heading reaches down its list
+_MONTHS = term_set("january february march april june july august september october november "
+                   "december jan feb mar apr jun jul aug sep sept oct nov dec")
+_YEAR = re.compile(r"1\d{3}|20\d{2}")
 
 
 NAMES = (Expect.NAME, Expect.PERSON, Expect.PLACE)
@@ -251,12 +273,13 @@ def _best_phrase(text: str, question: Question, document: str,
         words = term_set(text[p.start : p.end])
         if words <= stems:
             continue  # the question's own words are not its answer
-        if counted and words & stems and not words & counted:
-            continue  # "two deadly attacks" does not answer "how many people"
+        if question.counting and words & stems and not words & (counted | question.focus):
+            continue  # "two deadly attacks" answers neither "how many people" nor "how
+            # many died in the attacks": a count of what the question only names is context
         phrases.append(p)
     # A count of the very thing asked about ("16 civilians" for "how many civilians") wins.
-    counting = [p for p in phrases if counted & term_set(text[p.start : p.end])]
-    phrases = counting or phrases
+    counts = [p for p in phrases if counted & term_set(text[p.start : p.end])]
+    phrases = counts or phrases
     if not phrases:
         return None
     pull, terms = asked.pull, asked.terms

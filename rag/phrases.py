@@ -37,7 +37,7 @@ _CONNECT = r"(?:of|the|de|du|da|del|al|el|la|le|von|van|der|bin|ibn|for|'s|’s)
 _CAP = r"[A-Z][\w’'.\-]*[\w]|[A-Z]"
 _NAME = re.compile(rf"(?:{_CAP})(?:(?:\s|-)(?:{_CONNECT}[\s-])?(?:{_CAP}))*")
 _NOT_A_NAME = re.compile(rf"{_DATE.pattern}|{_MONTH}|(?i:{_NUMBER_WORD})")
-_UNIT_WORD = re.compile(r"\s([A-Za-z][a-z’'-]+)")
+_UNIT_WORD = re.compile(r"\s([A-Za-z][a-z’'-]+|[A-Z]{2,5}(?= [a-z]))")  # "10 UN personnel"
 _CLAUSE_START = re.compile(r"(?:^|[:;“\"(—–]\s*)$")
 _LIST_GAP = re.compile(r",?\s+(?:and|or)\s+|,\s+")
 _STOP_WORDS = (

@@ -48,9 +48,10 @@ _AUX = r"(?:were|was|are|is|did|do|does|have|has|had|will|would|can|could)"
 _COUNTED = re.compile(
     rf"\bhow many (?!{_AUX}\b)((?:[a-z-]+ ){{0,2}}?[a-z-]+?)\b(?= {_AUX}\b| [a-z]+ed\b|\?|$)"
 )
-# The asking clause ends at the first preposition or comma after its first words.
-_CLAUSE_END = re.compile(r"(?<=\w{3}) (?:in|on|at|during|by|from|for|after|before|since|of|"
-                         r"with|to|against|near|under|over)\b|,")
+# The asking clause ends at the first preposition or comma after its first words
+# ("how many of them were soldiers" is one clause).
+_CLAUSE_END = re.compile(r"(?<=\w{3})(?<!how many|how much) (?:in|on|at|during|by|from|for|"
+                         r"after|before|since|of|with|to|against|near|under|over)\b|,")
 # Only prepositions that tell answers apart: "in", "on", "at" stand before most dates and places.
 _PREPOSITION = re.compile(r"\b(against|from|to|by|with|for|into|near|under|between|among|"
                           r"through|toward|towards)"
@@ -67,6 +68,7 @@ class Question:
     terms: frozenset[str]
     stems: tuple[str, ...] = ()  # BM25's stemmed terms
     plural: bool = False  # asks for several things ("which countries")
+    counting: bool = False  # asks "how many"
     counted: str = ""  # what "how many" counts: "people" in "how many people were killed"
     focus: frozenset[str] = frozenset()  # stems of the asking clause: "people were killed"
     carried: frozenset[str] = frozenset()  # stems a follow-up borrowed from earlier turns
@@ -87,6 +89,7 @@ def parse_question(text: str, expect_from: str | None = None) -> Question:
     stems = tuple(dict.fromkeys(lexical_terms(text)))
     own = set(lexical_terms(asked))
     preposition = _PREPOSITION.search(asked)
-    return Question(text, expect, terms, stems, plural, counted.group(1) if counted else "",
+    return Question(text, expect, terms, stems, plural, "how many" in asked,
+                    counted.group(1) if counted else "",
                     frozenset(lexical_terms(clause)), frozenset(s for s in stems if s not in own),
                     preposition.group(1) if preposition else "")

@@ -134,3 +134,38 @@ def test_empty_collection_abstains(make_settings: Callable[..., Settings],
     answer = Pipeline.load(settings, encoder=encoder).ask("Anything?")
     assert answer.answer is None
     assert answer.passages == []
+
+
+# A chronology: entries alike but for their dates, counts of several things in one line.
+TIMELINE = ("April 11, 2007: Two attacks strike Algiers. The attacks kill at least 30 and "
+            "wound dozens.\n"
+            "December 11, 2007: Two car bombs in Algiers kill at least 60, including 10 UN "
+            "personnel, and wound more than 170.\n")
+
+
+@pytest.fixture(scope="module")
+def timeline(tmp_path_factory: pytest.TempPathFactory, encoder: Encoder) -> Pipeline:
+    root = tmp_path_factory.mktemp("timeline")
+    (root / "docs").mkdir()
+    (root / "docs" / "timeline.txt").write_text(TIMELINE, encoding="utf-8")
+    settings = Settings(docs_dir=root / "docs", index_dir=root / "index")
+    from rag.ingest import build_index
+
+    build_index(settings, settings.docs_dir, settings.index_dir, lambda: encoder)
+    return Pipeline.load(settings, encoder=encoder)
+
+
+@pytest.mark.parametrize(("question", "expected"), [
+    # The entry of the month asked about, not the one that shares more words.
+    ("How many people were killed in the April 11, 2007 attacks?", "at least 30"),
+    # "Two attacks" counts what the question only names; it answers no "how many".
+    ("How many were wounded in the April 2007 attacks?", "dozens"),
+    # A count keeps the acronym of what it counts.
+    ("How many UN personnel were killed in December 2007?", "10 UN personnel"),
+])
+def test_chronology_answers(timeline: Pipeline, question: str, expected: str) -> None:
+    answer = timeline.ask(question)
+    assert answer.guess == expected
+    first = answer.citations[0] if answer.citations else answer.alternatives[0].citations[0]
+    assert first.start == TIMELINE.index(expected)
+    _located(timeline, answer)

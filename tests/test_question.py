@@ -18,3 +18,10 @@ def test_prepositions_that_precede_most_answers_are_not_cues() -> None:
 
 def test_how_many_knows_what_it_counts() -> None:
     assert parse_question("How many civilians were killed in the attack?").counted == "civilians"
+
+
+def test_how_many_of_them_is_one_asking_clause() -> None:
+    question = parse_question("How many of them were soldiers?")
+    assert question.counting
+    assert "soldier" in question.focus
+    assert not parse_question("When did it happen?").counting
