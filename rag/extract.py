@@ -250,7 +250,7 @@ _MONTHS = term_set("january february march april june july august september octo
 _YEAR = re.compile(r"1\d{3}|20\d{2}")
 
 
-NAMES = (Expect.NAME, Expect.PERSON, Expect.PLACE)
+NAMES = (Expect.NAME, Expect.PERSON, Expect.PLACE, Expect.COUNTRY)
 CARRIED = 0.5
 INSIDE = 0.5
 PREPOSITION = 2.0  # a phrase right after the question's own preposition counts this much more

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from rag.question import Expect
 
@@ -35,7 +36,8 @@ _NUMBER = re.compile(
 )
 _CONNECT = r"(?:of|the|de|du|da|del|al|el|la|le|von|van|der|bin|ibn|for|'s|’s)"
 _CAP = r"[A-Z][\w’'.\-]*[\w]|[A-Z]"
-_NAME = re.compile(rf"(?:{_CAP})(?:(?:\s|-)(?:{_CONNECT}[\s-])?(?:{_CAP}))*")
+# "Côte d’Ivoire", "Jeanne d'Arc": an elided particle glued to the next capitalised word.
+_NAME = re.compile(rf"(?:{_CAP})(?:(?:\s|-)(?:{_CONNECT}[\s-]|[dl][’'])?(?:{_CAP}))*")
 _NOT_A_NAME = re.compile(rf"{_DATE.pattern}|{_MONTH}|(?i:{_NUMBER_WORD})")
 _UNIT_WORD = re.compile(r"\s([A-Za-z][a-z’'-]+|[A-Z]{2,5}(?= [a-z]))")  # "10 UN personnel"
 _CLAUSE_START = re.compile(r"(?:^|[:;“\"(—–]\s*)$")
@@ -81,12 +83,27 @@ def find_phrases(text: str, expect: Expect, plural: bool = False,
         dates = _matches(_DATE, text, Expect.DATE)
         return [_with_unit(text, p) for p in _matches(_NUMBER, text, expect)
                 if not _inside(p, dates)]
-    if expect in (Expect.NAME, Expect.PERSON, Expect.PLACE):
+    if expect in (Expect.NAME, Expect.PERSON, Expect.PLACE, Expect.COUNTRY):
         names = [p for p in _names(text, expect)
                  if not _NOT_A_NAME.fullmatch(text[p.start : p.end])
                  and not _opening_word(text, p, document or text)]
+        if expect is Expect.COUNTRY:  # the countries among them, or else every name
+            names = [p for p in names if is_country(text[p.start : p.end])] or names
         return _join_lists(text, names) if plural else names
     return []
+
+
+def is_country(name: str) -> bool:
+    """Whether `name` is a country's name, short or official ("Côte d’Ivoire", "Mali")."""
+    return name.replace("’", "'").casefold() in _countries()
+
+
+@lru_cache(maxsize=1)
+def _countries() -> frozenset[str]:
+    import pycountry
+
+    return frozenset(getattr(c, field).casefold() for c in pycountry.countries
+                     for field in ("name", "official_name", "common_name") if hasattr(c, field))
 
 
 def _bare_amount(phrase: str) -> bool:

@@ -18,6 +18,7 @@ class Expect(StrEnum):
     MONEY = "money"
     PERSON = "person"
     PLACE = "place"
+    COUNTRY = "country"  # a place that is a country: "which nation"
     NAME = "name"  # a person, group or organisation
     ANY = "any"
 
@@ -37,6 +38,7 @@ _RULES: tuple[tuple[str, Expect], ...] = (
     (r"\bwho(m|se)?\b|\bwhich (person|man|woman|leader|group|organi[sz]ation|company|"
      r"individual|team|scientist|king|president)\b|\bwhat (person|group|organi[sz]ation|"
      r"company|team|name)\b|\bname of\b", Expect.NAME),
+    (r"\b(what|which) (country|countries|nation|nations)\b", Expect.COUNTRY),
     (r"\bwhere\b|\b(what|which) (country|countries|city|cities|place|region|town|state|"
      r"continent|area|location|nation|province|capital|river|lake|island|mountain|sea|ocean|"
      r"port|street|building|village)\b|\bin what (country|city|region|"

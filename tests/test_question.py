@@ -25,3 +25,9 @@ def test_how_many_of_them_is_one_asking_clause() -> None:
     assert question.counting
     assert "soldier" in question.focus
     assert not parse_question("When did it happen?").counting
+
+
+def test_a_nation_or_country_question_expects_a_country() -> None:
+    assert parse_question("In which nation is the town?").expect is Expect.COUNTRY
+    assert parse_question("Which countries did the victims come from?").expect is Expect.COUNTRY
+    assert parse_question("Which city was struck?").expect is Expect.PLACE
