@@ -37,7 +37,7 @@ _RULES: tuple[tuple[str, Expect], ...] = (
      r"|\bwhat (is|was) the (population|number|amount|percentage|size)\b", Expect.NUMBER),
     (r"\bwho(m|se)?\b|\bwhich (person|man|woman|leader|group|organi[sz]ation|company|"
      r"individual|team|scientist|king|president)\b|\bwhat (person|group|organi[sz]ation|"
-     r"company|team|name)\b|\bname of\b", Expect.NAME),
+     r"company|team|name)\b|\bnames? of\b", Expect.NAME),
     (r"\b(what|which) (country|countries|nation|nations)\b", Expect.COUNTRY),
     (r"\bwhere\b|\b(what|which) (country|countries|city|cities|place|region|town|state|"
      r"continent|area|location|nation|province|capital|river|lake|island|mountain|sea|ocean|"

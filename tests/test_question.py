@@ -31,3 +31,7 @@ def test_a_nation_or_country_question_expects_a_country() -> None:
     assert parse_question("In which nation is the town?").expect is Expect.COUNTRY
     assert parse_question("Which countries did the victims come from?").expect is Expect.COUNTRY
     assert parse_question("Which city was struck?").expect is Expect.PLACE
+
+
+def test_the_names_of_asks_for_names() -> None:
+    assert parse_question("What were the names of the bombers?").expect is Expect.NAME
