@@ -202,7 +202,7 @@ def _when(text: str) -> tuple[frozenset[str], frozenset[str]]:
     """The months and the years that the dates in `text` name: ("april",), ("2007",)."""
     found = {t for p in _phrases(text, Expect.DATE, False, "")
              for t in term_set(text[p.start : p.end])}
-    return frozenset(found & _MONTHS), frozenset(t for t in found if _YEAR.fullmatch(t))
+    return frozenset(found & _MONTHS), frozenset(t for t in found if t.isdigit() and len(t) == 4)
 
 
 def _elsewhen(asked: tuple[frozenset[str], frozenset[str]], text: str,
@@ -250,7 +250,6 @@ def _is_heading(text: str, span: Span) -> bool:
 HEADING_REACH = 1500  # characters a heading reaches down its list
 _MONTHS = term_set("january february march april june july august september october november "
                    "december jan feb mar apr jun jul aug sep sept oct nov dec")
-_YEAR = re.compile(r"1\d{3}|20\d{2}")
 
 
 NAMES = (Expect.NAME, Expect.PERSON, Expect.PLACE, Expect.COUNTRY)

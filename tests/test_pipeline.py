@@ -6,6 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from conftest import index_corpus
 
 from rag.config import Settings
 from rag.embed import Encoder
@@ -145,14 +146,8 @@ TIMELINE = ("April 11, 2007: Two attacks strike Algiers. The attacks kill at lea
 
 @pytest.fixture(scope="module")
 def timeline(tmp_path_factory: pytest.TempPathFactory, encoder: Encoder) -> Pipeline:
-    root = tmp_path_factory.mktemp("timeline")
-    (root / "docs").mkdir()
-    (root / "docs" / "timeline.txt").write_text(TIMELINE, encoding="utf-8")
-    settings = Settings(docs_dir=root / "docs", index_dir=root / "index")
-    from rag.ingest import build_index
-
-    build_index(settings, settings.docs_dir, settings.index_dir, lambda: encoder)
-    return Pipeline.load(settings, encoder=encoder)
+    return index_corpus(tmp_path_factory.mktemp("timeline"), {"timeline.txt": TIMELINE},
+                        encoder)[1]
 
 
 @pytest.mark.parametrize(("question", "expected"), [
