@@ -11,7 +11,7 @@ import numpy as np
 
 from rag.index import Index
 from rag.lexical import coverage, idf_weights, term_set
-from rag.phrases import Phrase, find_phrases
+from rag.phrases import Phrase, When, dated, find_phrases, mentioned
 from rag.question import Expect, Question
 from rag.records import Chunk, Span
 from rag.retrieve import Hit
@@ -108,7 +108,7 @@ def extract(
             # Holding a phrase of the kind asked for counts, even one too weakly backed by
             # the question's words to be cut out as the answer.
             typed = bool(phrases)
-            elsewhen = asked.dated and _elsewhen(asked.dates, text, layout.around)
+            elsewhen = asked.dated and _elsewhen(asked.dates, text, layout.before)
             score = (weights.similarity * similarity + weights.overlap * overlap
                      + weights.context * context + weights.passage * hit.score / top
                      + (weights.typed if typed else 0.0) - (weights.dated if elsewhen else 0.0))
@@ -133,7 +133,7 @@ class _Asked:
         self.pull_total = sum(self.pull.values()) or 1.0
         self.stems = frozenset(question.stems)
         self.counted = term_set(question.counted)
-        self.dates = _when(question.text)  # the months and years it names
+        self.dates = dated(question.text)  # the months and years it names
         self.dated = any(self.dates)
 
     def heaviest_absent(self, terms: frozenset[str]) -> float:
@@ -149,6 +149,7 @@ class _Layout:
     leans: bool  # whether a sentence or heading before it frames it
     terms: frozenset[str]  # the sentence's own stemmed terms
     around: frozenset[str]  # its terms with those of what it leans on
+    before: str  # what it leans on: the sentence before it or its list's heading, or ""
 
 
 @lru_cache(maxsize=1 << 15)
@@ -159,7 +160,7 @@ def _layout(document: str, start: int, end: int, previous_start: int,
                        if previous_start >= 0 else None)
     own = term_set(document[start:end])
     return _Layout(_is_heading(document, span), bool(before), own,
-                   own | term_set(before) if before else own)
+                   own | term_set(before) if before else own, before)
 
 
 def _cosines(index: Index, chunks: list[Chunk],
@@ -198,19 +199,16 @@ def _cosines(index: Index, chunks: list[Chunk],
     return out
 
 
-def _when(text: str) -> tuple[frozenset[str], frozenset[str]]:
-    """The months and the years that the dates in `text` name: ("april",), ("2007",)."""
-    found = {t for p in _phrases(text, Expect.DATE, False, "")
-             for t in term_set(text[p.start : p.end])}
-    return frozenset(found & _MONTHS), frozenset(t for t in found if t.isdigit() and len(t) == 4)
-
-
-def _elsewhen(asked: tuple[frozenset[str], frozenset[str]], text: str,
-              around: frozenset[str]) -> bool:
-    """Whether the sentence is dated to another month or year than the question names: it
-    holds a month (or year) and the question's is nowhere around it."""
-    return any(wanted and own and not wanted & around
-               for wanted, own in zip(asked, _when(text), strict=True))
+def _elsewhen(asked: When, text: str, before: str) -> bool:
+    """Whether the sentence is dated to another month or year than the question names: a
+    date in it names a month (or year), and the question's is named neither in it nor in
+    what it leans on."""
+    own = dated(text)
+    if not any(own):
+        return False
+    near = [here | there for here, there in zip(mentioned(text), mentioned(before), strict=True)]
+    return any(wanted and mine and not wanted & around
+               for wanted, mine, around in zip(asked, own, near, strict=True))
 
 
 def _named(question: str) -> list[str]:
@@ -248,8 +246,6 @@ def _is_heading(text: str, span: Span) -> bool:
 
 
 HEADING_REACH = 1500  # characters a heading reaches down its list
-_MONTHS = term_set("january february march april june july august september october november "
-                   "december jan feb mar apr jun jul aug sep sept oct nov dec")
 
 
 NAMES = (Expect.NAME, Expect.PERSON, Expect.PLACE, Expect.COUNTRY)
@@ -265,7 +261,7 @@ def _answer_phrases(text: str, question: Question, document: str,
     if question.expect is Expect.ANY:
         return []
     stems, counted = asked.stems, asked.counted
-    phrases = []
+    kept = []
     for p in _phrases(text, question.expect, question.plural, document):
         words = term_set(text[p.start : p.end])
         if words <= stems:
@@ -273,10 +269,9 @@ def _answer_phrases(text: str, question: Question, document: str,
         if question.counting and words & stems and not words & (counted | question.focus):
             continue  # "two deadly attacks" answers neither "how many people" nor "how
             # many died in the attacks": a count of what the question only names is context
-        phrases.append(p)
+        kept.append((p, words))
     # A count of the very thing asked about ("16 civilians" for "how many civilians") wins.
-    counts = [p for p in phrases if counted & term_set(text[p.start : p.end])]
-    return counts or phrases
+    return [p for p, words in kept if counted & words] or [p for p, _ in kept]
 
 
 def _best_phrase(text: str, phrases: list[Phrase], question: Question, document: str,

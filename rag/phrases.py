@@ -38,6 +38,8 @@ _CONNECT = r"(?:of|the|de|du|da|del|al|el|la|le|von|van|der|bin|ibn|for|'s|’s)
 _CAP = r"[A-Z][\w’'.\-]*[\w]|[A-Z]"
 # "Côte d’Ivoire", "Jeanne d'Arc": an elided particle glued to the next capitalised word.
 _NAME = re.compile(rf"(?:{_CAP})(?:(?:\s|-)(?:{_CONNECT}[\s-]|[dl][’'])?(?:{_CAP}))*")
+_MONTH_WORD = re.compile(rf"\b{_MONTH}\b")
+_YEAR_WORD = re.compile(rf"\b{_YEAR}\b")
 _NOT_A_NAME = re.compile(rf"{_DATE.pattern}|{_MONTH}|(?i:{_NUMBER_WORD})")
 _UNIT_WORD = re.compile(r"\s([A-Za-z][a-z’'-]+|[A-Z]{2,5}(?= [a-z]))")  # "10 UN personnel"
 _CLAUSE_START = re.compile(r"(?:^|[:;“\"(—–]\s*)$")
@@ -91,6 +93,22 @@ def find_phrases(text: str, expect: Expect, plural: bool = False,
             names = [p for p in names if is_country(text[p.start : p.end])] or names
         return _join_lists(text, names) if plural else names
     return []
+
+
+When = tuple[frozenset[str], frozenset[str]]  # months ("apr", "dec") and years ("2007")
+
+
+@lru_cache(maxsize=1 << 15)
+def dated(text: str) -> When:
+    """The months and years that the dates in `text` name ("April 11, 2007": apr, 2007)."""
+    return mentioned(" ".join(m.group() for m in _DATE.finditer(text)))
+
+
+@lru_cache(maxsize=1 << 15)
+def mentioned(text: str) -> When:
+    """The months and years named anywhere in `text`; "Sept." and "September" are one."""
+    return (frozenset(m.group()[:3].lower() for m in _MONTH_WORD.finditer(text)),
+            frozenset(_YEAR_WORD.findall(text)))
 
 
 def is_country(name: str) -> bool:

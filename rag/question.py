@@ -39,10 +39,9 @@ _RULES: tuple[tuple[str, Expect], ...] = (
      r"individual|team|scientist|king|president)\b|\bwhat (person|group|organi[sz]ation|"
      r"company|team|name)\b|\bnames? of\b", Expect.NAME),
     (r"\b(what|which) (country|countries|nation|nations)\b", Expect.COUNTRY),
-    (r"\bwhere\b|\b(what|which) (country|countries|city|cities|place|region|town|state|"
-     r"continent|area|location|nation|province|capital|river|lake|island|mountain|sea|ocean|"
-     r"port|street|building|village)\b|\bin what (country|city|region|"
-     r"town|state|place)\b", Expect.PLACE),
+    (r"\bwhere\b|\b(what|which) (city|cities|place|region|town|state|continent|area|"
+     r"location|province|capital|river|lake|island|mountain|sea|ocean|port|street|building|"
+     r"village)\b", Expect.PLACE),
 )
 _COMPILED = tuple((re.compile(p), e) for p, e in _RULES)
 _PLURAL = re.compile(r"\b(which|what) \w*(ies|[^s]s)\b|\bwho (are|were)\b|\bwhom\b.*\b(are|were)\b")
