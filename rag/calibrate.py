@@ -1,18 +1,21 @@
 """Fit the confidence model and the abstention threshold on evaluation results.
 
-Labels: an answerable case is positive when its best candidate contains a gold answer;
-an unanswerable case is always negative. The logistic model is fitted on every result
-given; the threshold is chosen on the primary set (the project's own cases) to balance
-answering what can be answered against abstaining on what cannot.
+Labels: an answerable case is positive when its best span contains a gold answer; an
+unanswerable case is always negative. The logistic model is fitted on every result given
+(each set weighing the same); the threshold is chosen on the primary set (the project's own
+cases) to balance answering what can be answered against abstaining on what cannot.
+`cross_validate` reports a set as it would fare on cases it was not fitted on.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import random
+from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
 
-from rag.confidence import FEATURES, Calibration
+from rag import metrics
+from rag.abstain import FEATURES, Calibration
 from rag.evaluate import Result
 
 
@@ -20,20 +23,18 @@ def fit_calibration(results: Mapping[str, Sequence[Result]], primary: str) -> Ca
     """A Calibration fitted on all `results`, its threshold chosen on `results[primary]`."""
     from sklearn.linear_model import LogisticRegression
 
-    rows = [r for group in results.values() for r in group if r.features]
-    x = np.array([r.features for r in rows], dtype=np.float64)
+    groups = {name: [r for r in group if r.features] for name, group in results.items()}
+    rows = [r for group in groups.values() for r in group]
+    x = np.array([[r.features[f] for f in FEATURES] for r in rows], dtype=np.float64)
     y = np.array([r.answerable and r.guess_correct for r in rows], dtype=np.int64)
     if len(set(y.tolist())) < 2:
         raise ValueError("calibration needs both right and wrong answers in the results")
-    # Each set weighs the same, however many cases it has.
-    sizes = {name: sum(1 for r in group if r.features) for name, group in results.items()}
-    weight = np.array([1.0 / sizes[name] for name, group in results.items()
-                       for r in group if r.features])
-    model = LogisticRegression(C=1.0, max_iter=2000)
+    weight = np.concatenate([np.full(len(g), 1.0 / len(g)) for g in groups.values() if g])
+    model = LogisticRegression(C=1.0, max_iter=5000)
     model.fit(x, y, sample_weight=weight * len(rows))
-    calibration = Calibration(tuple(float(w) for w in model.coef_[0]),
+    calibration = Calibration(dict(zip(FEATURES, map(float, model.coef_[0]), strict=True)),
                               float(model.intercept_[0]), 0.5,
-                              fitted_on=", ".join(f"{n} ({sizes[n]})" for n in results))
+                              fitted_on=", ".join(f"{n} ({len(g)})" for n, g in groups.items()))
     threshold = choose_threshold(calibration, results[primary])
     return Calibration(calibration.weights, calibration.bias, threshold, calibration.fitted_on)
 
@@ -41,21 +42,63 @@ def fit_calibration(results: Mapping[str, Sequence[Result]], primary: str) -> Ca
 def choose_threshold(calibration: Calibration, results: Sequence[Result]) -> float:
     """The threshold that maximises the worse of (answerable answered right, unanswerable
     abstained), ties broken by their sum."""
-    scored = [(calibration.probability(r.features) if r.features else 0.0, r) for r in results]
-    answerable = [(p, r.guess_correct) for p, r in scored if r.answerable]
-    unanswerable = [p for p, r in scored if not r.answerable]
     best, best_key = 0.5, (-1.0, -1.0)
+    scored = [(_confidence(calibration, r), r) for r in results]
     for threshold in sorted({round(p, 4) for p, _ in scored} | {0.5}):
-        right = sum(1 for p, ok in answerable if ok and p >= threshold) / max(len(answerable), 1)
-        held = sum(1 for p in unanswerable if p < threshold) / max(len(unanswerable), 1)
-        key = (min(right, held), right + held)
+        key = _rates(scored, threshold)
+        key = (min(key), sum(key))
         if key > best_key:
             best, best_key = threshold, key
     return best
 
 
+def cross_validate(results: Mapping[str, Sequence[Result]], primary: str, held: str,
+                   folds: int = 5, shuffles: int = 5) -> dict[str, float | None]:
+    """Set `held` as it fares on cases it was not fitted on: each fold scored by a model
+    fitted (its threshold chosen on `primary`) without that fold; the mean over seeded
+    shuffles. The SQuAD sets fold by article, so no article is on both sides."""
+    cases = list(results[held])
+    groups = sorted({_group(held, r) for r in cases})
+    right, abstained, auroc = [], [], []
+    for seed in range(shuffles):
+        order = groups[:]
+        random.Random(seed).shuffle(order)
+        scored = []
+        for fold in range(folds):
+            test = set(order[fold::folds])
+            train = dict(results) | {held: [r for r in cases if _group(held, r) not in test]}
+            calibration = fit_calibration(train, primary)
+            scored += [(_confidence(calibration, r), r, calibration.threshold)
+                       for r in cases if _group(held, r) in test]
+        right.append(_mean(p >= t and r.guess_correct for p, r, t in scored if r.answerable))
+        abstained.append(_mean(p < t for p, r, t in scored if not r.answerable))
+        auroc.append(metrics.auroc([p for p, _, _ in scored], [r.answerable for _, r, _ in scored]))
+    found = [a for a in auroc if a is not None]
+    return {"answered_correct": float(np.mean(right)), "abstention": float(np.mean(abstained)),
+            "auroc_answerable": float(np.mean(found)) if found else None}
+
+
+def _group(name: str, result: Result) -> str:
+    return result.category if name.startswith("squad") else result.id
+
+
+def _mean(values: Iterable[bool]) -> float:
+    items = list(values)
+    return sum(items) / len(items) if items else 0.0
+
+
+def _confidence(calibration: Calibration, result: Result) -> float:
+    return calibration.probability(result.features) if result.features else 0.0
+
+
+def _rates(scored: list[tuple[float, Result]], threshold: float) -> tuple[float, float]:
+    right = [p >= threshold and r.guess_correct for p, r in scored if r.answerable]
+    held = [p < threshold for p, r in scored if not r.answerable]
+    return (sum(right) / max(len(right), 1), sum(held) / max(len(held), 1))
+
+
 def describe(calibration: Calibration) -> str:
     """The fitted coefficients, one per line, for the closing report."""
-    lines = [f"{name}: {w:+.3f}" for name, w in zip(FEATURES, calibration.weights, strict=True)]
+    lines = [f"{name}: {w:+.3f}" for name, w in calibration.weights.items()]
     return "\n".join([*lines, f"bias: {calibration.bias:+.3f}",
                       f"threshold: {calibration.threshold:.4f}"])

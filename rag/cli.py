@@ -104,7 +104,8 @@ def ask(
 @app.command("eval")
 def evaluate(
     cases: Annotated[list[Path] | None, typer.Argument(help="JSONL case files.")] = None,
-    dataset: Annotated[str, typer.Option(help="own, squad (v1.1 open book) or squad2.")] = "own",
+    dataset: Annotated[str, typer.Option(
+        help="own, everyday (eval/everyday/), squad (v1.1 open book) or squad2.")] = "own",
     limit: Annotated[int | None, typer.Option(help="Ask only the first N cases.")] = None,
     out: Annotated[Path | None, typer.Option(help="Report folder.")] = None,
     squad_dir: Annotated[Path, typer.Option(help="Folder of the SQuAD files.")] = Path(
@@ -202,8 +203,8 @@ def calibrate(
         "../shared/benchmarks/squad"),
 ) -> None:
     """Refit the confidence model and abstention threshold; writes rag/calibration.json."""
-    from rag.calibrate import describe, fit_calibration
-    from rag.confidence import save_calibration
+    from rag.abstain import save_calibration
+    from rag.calibrate import cross_validate, describe, fit_calibration
     from rag.datasets import load_dataset
     from rag.embed import open_encoder
     from rag.evaluate import run
@@ -224,3 +225,7 @@ def calibrate(
     calibration = fit_calibration(results, primary="own")
     save_calibration(calibration)
     typer.echo(describe(calibration))
+    for name in results:
+        held_out = cross_validate(results, primary="own", held=name)
+        typer.echo(f"{name}, 5-fold cross-validated (mean of 5 shuffles): "
+                   + ", ".join(f"{k} {v:.3f}" for k, v in held_out.items() if v is not None))

@@ -30,6 +30,8 @@ class Settings(BaseSettings):
     index_type: Literal["flat", "hnsw", "auto"] = "flat"
     hnsw_threshold: int = Field(default=50_000, ge=1)
     encoder: Literal["onnx", "torch"] = "onnx"
+    reader_path: str = Field(default="", description="Folder of an exported span reader; "
+                             "empty: the packaged one.")
     cache_dir: Path = Field(default=Path("index/models"),
                             description="Where the model's ONNX export is kept.")
     threads: int = Field(default=0, ge=0, description="Encoder threads; 0: one per core.")

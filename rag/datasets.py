@@ -15,7 +15,11 @@ from rag.ingest import build_index
 SQUAD_DIR = Path("../shared/benchmarks/squad")
 SQUAD_V1 = "squad-v1.1-dev-openbook.json"
 SQUAD_V2 = "squad-v2.0-dev-part.json"
-DATASETS = ("own", "squad", "squad2")
+DATASETS = ("own", "everyday", "squad", "squad2")
+# A second own set, written before the reader was tuned on anything: three documents on
+# other topics in other formats (pdf, html, hard-wrapped txt).
+EVERYDAY_DOCS = Path("eval/everyday/docs")
+EVERYDAY_CASES = Path("eval/everyday.jsonl")
 
 
 @dataclass(frozen=True)
@@ -40,6 +44,11 @@ def load_dataset(name: str, settings: Settings, encoder: Callable[[], Encoder],
     if name == "own":
         build_index(settings, settings.docs_dir, settings.index_dir, encoder, progress=progress)
         return Dataset("own", [c for f in case_files for c in read_cases(f)], settings)
+    if name == "everyday":
+        everyday = settings.model_copy(update={"docs_dir": EVERYDAY_DOCS,
+                                               "index_dir": work_dir / "everyday" / "index"})
+        build_index(everyday, EVERYDAY_DOCS, everyday.index_dir, encoder, progress=progress)
+        return Dataset("everyday", read_cases(EVERYDAY_CASES), everyday)
     if name not in DATASETS:
         raise ConfigError(f"Unknown dataset {name!r}: choose one of {', '.join(DATASETS)}.")
     v1 = squad_dir / SQUAD_V1

@@ -8,8 +8,8 @@ from typing import Any
 
 from rag import metrics
 from rag.cases import Case, GoldSpan
-from rag.followup import Turn
-from rag.pipeline import Pipeline
+from rag.followup import Turn, standalone_question
+from rag.pipeline import Pipeline, Prediction
 from rag.records import Answer
 
 DEPTH = 20  # passages asked for, so recall@20 can be measured
@@ -38,7 +38,7 @@ class Result:
     citation_correct: bool  # ...and it holds a gold answer
     standalone_question: str | None
     timings: dict[str, float] = field(default_factory=dict)
-    features: list[float] = field(default_factory=list)
+    features: dict[str, float] = field(default_factory=dict)
 
 
 def run_case(pipeline: Pipeline, case: Case) -> Result:
@@ -49,12 +49,13 @@ def run_case(pipeline: Pipeline, case: Case) -> Result:
         reply = pipeline.chat(turns, k=5)
         turns.append(Turn("assistant", reply.answer or ""))
     turns.append(Turn("user", case.question))
-    answer = pipeline.chat(turns, k=DEPTH) if case.history else pipeline.ask(case.question, DEPTH)
-    return score(pipeline, case, answer)
+    standalone = standalone_question(turns) if case.history else None
+    return score(pipeline, case, pipeline.predict(case.question, DEPTH, standalone))
 
 
-def score(pipeline: Pipeline, case: Case, answer: Answer) -> Result:
+def score(pipeline: Pipeline, case: Case, prediction: Prediction) -> Result:
     """Scores of one answer against its case."""
+    answer = prediction.answer
     golds = list(case.answers)
     guess = answer.answer if answer.answer is not None else (answer.guess or None)
     relevant = [_holds_gold(p.doc_id, p.start, p.end, case.spans) for p in answer.passages]
@@ -71,7 +72,7 @@ def score(pipeline: Pipeline, case: Case, answer: Answer) -> Result:
         citation_ok=_citation_ok(pipeline, answer, []),
         citation_correct=_citation_ok(pipeline, answer, golds) and answer.answer is not None,
         standalone_question=answer.standalone_question, timings=dict(answer.timings),
-        features=list(answer.features),
+        features=dict(prediction.features),
     )
 
 

@@ -16,6 +16,7 @@ import shutil
 import tempfile
 import warnings
 from pathlib import Path
+from typing import Any
 
 from rag.errors import ConfigError
 from rag.onnx_encoder import CONFIG_FILE, MODEL_FILE, TOKENIZER_FILE
@@ -52,7 +53,6 @@ def export(source: Path, folder: Path) -> None:
     """Write model.onnx (fp32, with ONNX Runtime's BERT fusions), tokenizer.json, encoder.json."""
     settings = _check_pipeline(source)
     import torch
-    from onnxruntime.transformers.optimizer import optimize_model
     from transformers import AutoConfig, AutoModel
 
     config = AutoConfig.from_pretrained(source)
@@ -70,26 +70,35 @@ def export(source: Path, folder: Path) -> None:
             return self.bert(input_ids=input_ids, attention_mask=attention_mask,
                              token_type_ids=token_type_ids).last_hidden_state
 
-    ids = torch.full((2, 16), 1000, dtype=torch.int64)
-    mask = torch.ones_like(ids)
-    mask[1, 8:] = 0
-    axes = {name: {0: "batch", 1: "tokens"} for name in (*INPUTS, "last_hidden_state")}
     folder.mkdir(parents=True)
-    raw = folder / "raw.onnx"
-    with torch.no_grad(), warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # the TorchScript exporter's tracer and deprecation notes
-        torch.onnx.export(Hidden(), (ids, mask, torch.zeros_like(ids)), str(raw), dynamo=False,
-                          opset_version=17, input_names=list(INPUTS),
-                          output_names=["last_hidden_state"], dynamic_axes=axes)
-    fused = optimize_model(str(raw), model_type="bert", num_heads=int(config.num_attention_heads),
-                           hidden_size=int(config.hidden_size), opt_level=0)
-    fused.save_model_to_file(str(folder / MODEL_FILE))
-    raw.unlink()
+    trace_and_fuse(Hidden(), ["last_hidden_state"], config, folder / MODEL_FILE)
     shutil.copyfile(source / TOKENIZER_FILE, folder / TOKENIZER_FILE)
     meta = {"format": FORMAT, "dimension": int(config.hidden_size),
             "max_seq_length": int(settings.get("max_seq_length", 256)),
             "source": str(source), "sha256": _sha256(source / "model.safetensors")}
     (folder / CONFIG_FILE).write_text(json.dumps(meta, indent=2), encoding="utf-8")
+
+
+def trace_and_fuse(module: Any, outputs: list[str], config: Any, path: Path) -> None:
+    """Export a BERT `module` (input_ids, attention_mask, token_type_ids -> `outputs`) to
+    ONNX at `path`, with ONNX Runtime's BERT fusions."""
+    import torch
+    from onnxruntime.transformers.optimizer import optimize_model
+
+    ids = torch.full((2, 16), 1000, dtype=torch.int64)
+    mask = torch.ones_like(ids)
+    mask[1, 8:] = 0
+    axes = {name: {0: "batch", 1: "tokens"} for name in (*INPUTS, *outputs)}
+    raw = path.with_name(f"{path.stem}.raw.onnx")
+    with torch.no_grad(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the TorchScript exporter's tracer and deprecation notes
+        torch.onnx.export(module, (ids, mask, torch.zeros_like(ids)), str(raw), dynamo=False,
+                          opset_version=17, input_names=list(INPUTS), output_names=outputs,
+                          dynamic_axes=axes)
+    fused = optimize_model(str(raw), model_type="bert", num_heads=int(config.num_attention_heads),
+                           hidden_size=int(config.hidden_size), opt_level=0)
+    fused.save_model_to_file(str(path))
+    raw.unlink()
 
 
 def _key(source: Path) -> str:

@@ -3,7 +3,7 @@
 "How many people were killed?" after "What happened in Algiers on December 11, 2007?"
 becomes "How many people were killed? (happened Algiers December 11 2007)": the key terms
 of the previous turns and the entity of the previous answer are carried over, so both
-retrievers and the extractor see them.
+retrievers and the window choice see them (the reader reads the follow-up as asked).
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from rag.question import STOPWORDS
+from rag.lexical import STOPWORDS
 
 _DEPENDENT = re.compile(
     r"\b(it|its|it's|they|them|their|theirs|he|him|his|she|her|hers|that|those|this|these|"

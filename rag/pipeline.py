@@ -1,38 +1,56 @@
-"""The pipeline: question in, cited answer out. API, CLI and evaluation all call this."""
+"""The pipeline: question in, cited answer out. API, CLI and evaluation all call this.
+
+retrieve -> choose windows -> read -> abstain, each stage its own module.
+"""
 
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from rag.confidence import Calibration, features, load_calibration
+from rag.abstain import Calibration, features, load_calibration, read_question
 from rag.config import Settings
 from rag.embed import Encoder, open_encoder
-from rag.extract import Candidate, extract
 from rag.followup import Turn, standalone_question
 from rag.index import Index, expected_manifest
-from rag.question import parse_question
-from rag.records import Alternative, Answer, Citation, Passage
+from rag.reader.bounds import within_sentences
+from rag.reader.onnx_reader import OnnxReader, Reader
+from rag.reader.windows import Choice, Window, choose_windows
+from rag.records import Alternative, Answer, AnswerSpan, Citation, Passage, Span
 from rag.retrieve import Hit, retrieve
 from rag.store import load_index
 
+ALTERNATIVES = 3
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """An answer with what evaluation and calibration need beside it."""
+
+    answer: Answer
+    features: dict[str, float] = field(default_factory=dict)  # of the best span, if any
+
 
 class Pipeline:
-    """Retrieval, extraction and calibrated abstention over one loaded index."""
+    """Retrieval, window choice, reading and calibrated abstention over one loaded index."""
 
-    def __init__(self, index: Index, encoder: Encoder, calibration: Calibration) -> None:
+    def __init__(self, index: Index, encoder: Encoder, reader: Reader,
+                 calibration: Calibration, choice: Choice | None = None) -> None:
         self.index = index
         self.encoder = encoder
+        self.reader = reader
         self.calibration = calibration
+        self.choice = choice or Choice()
 
     @classmethod
     def load(cls, settings: Settings, encoder: Encoder | None = None,
-             calibration_path: Path | None = None) -> Pipeline:
-        """Load the index in settings.index_dir and the encoder (or reuse `encoder`)."""
+             calibration_path: Path | None = None, reader: Reader | None = None) -> Pipeline:
+        """Load the index in settings.index_dir, the encoder and the reader (or reuse them)."""
         encoder = encoder or open_encoder(settings)
         index = load_index(settings.index_dir, expected_manifest(settings, encoder.dimension))
         calibration = load_calibration(calibration_path) if calibration_path else load_calibration()
-        return cls(index, encoder, calibration)
+        return cls(index, encoder, reader or open_reader(settings), calibration)
 
     def search(self, query: str, k: int = 5) -> list[Passage]:
         """Retrieval only: the k best passages."""
@@ -40,17 +58,23 @@ class Pipeline:
         return [self._passage(h) for h in retrieve(self.index, query, vector, k)]
 
     def chat(self, turns: list[Turn], k: int = 5) -> Answer:
-        """Answer the last user message, completed from the conversation when it follows up."""
+        """Answer the last user message; the conversation only helps find the windows."""
         last = next((t.content for t in reversed(turns) if t.role == "user"), "")
         return self.ask(last, k, standalone=standalone_question(turns))
 
     def ask(self, question: str, k: int = 5, standalone: str | None = None) -> Answer:
         """A verbatim answer with citations, or answer=None when the documents do not say.
 
-        `standalone` is the question to search when `question` is a follow-up.
+        `standalone` is the question to search when `question` is a follow-up; the reader
+        always reads `question` as asked.
         """
+        return self.predict(question, k, standalone).answer
+
+    def predict(self, question: str, k: int = 5, standalone: str | None = None) -> Prediction:
+        """`ask`, with the best span's confidence features beside the answer."""
         question = _printable(question)
-        searched = _printable(standalone) if standalone else question
+        searched = _printable(standalone) if standalone else None
+        query = searched or question
         clock = time.perf_counter()
         timings: dict[str, float] = {}
 
@@ -60,55 +84,77 @@ class Pipeline:
             timings[stage] = round((now - clock) * 1000, 3)
             clock = now
 
-        parsed = parse_question(searched, expect_from=question)
-        vector = self.encoder.encode_query(searched)
+        vector = self.encoder.encode_query(query)
         lap("encode")
-        hits = retrieve(self.index, searched, vector, max(k, 5))
+        hits = retrieve(self.index, query, vector, max(k, 5))
         lap("search")
-        candidates = extract(self.index, parsed, vector, hits)
-        lap("extract")
+        windows = choose_windows(self.index, query, vector, hits, self.choice)
+        lap("windows")
+        spans = self._read(question, windows)
+        lap("read")
         passages = [self._passage(h) for h in hits[:k]]
-        if not candidates:
-            return Answer(question=question, answer=None, confidence=0.0, passages=passages,
-                          standalone_question=standalone, timings=timings)
-        values = features(parsed, candidates)
-        confidence = self.calibration.probability(values)
-        best = candidates[0]
-        abstain = confidence < self.calibration.threshold
-        # When abstaining, the held-back best candidate leads the alternatives.
-        shown = candidates if abstain else candidates[1:]
-        texts = [self._text(c) for c in shown]
-        alternatives = [
-            Alternative(answer=text, confidence=round(_scaled(confidence, c, best), 4),
-                        citations=[self._citation(c)])
-            for c, text in _distinct(shown, texts, "" if abstain else self._text(best))[:3]
-        ]
+        if not spans:
+            return Prediction(Answer(question=question, answer=None, confidence=0.0,
+                                     passages=passages, standalone_question=searched,
+                                     timings=timings))
+        asked = read_question(query, self.index.lexical, len(self.index.chunks))
+        top = hits[0].score
+        shown = _distinct(spans, [self._text(s) for s in spans])[: ALTERNATIVES + 1]
+        values = [features(s, spans, windows, asked, top) for s in shown]
+        confidences = [self.calibration.probability(v) for v in values]
+        abstain = confidences[0] < self.calibration.threshold
+        # When abstaining, the held-back best span leads the alternatives.
+        others = range(len(shown)) if abstain else range(1, len(shown))
+        alternatives = [Alternative(answer=self._text(shown[i]),
+                                    confidence=round(confidences[i], 4),
+                                    citations=[self._citation(shown[i], windows)])
+                        for i in others][:ALTERNATIVES]
         lap("answer")
         answer = Answer(
             question=question,
-            answer=None if abstain else self._text(best),
-            confidence=round(confidence, 4),
-            citations=[] if abstain else [self._citation(best)],
-            passages=passages,
-            alternatives=alternatives,
-            standalone_question=standalone,
+            answer=None if abstain else self._text(shown[0]),
+            confidence=round(confidences[0], 4),
+            citations=[] if abstain else [self._citation(shown[0], windows)],
+            passages=passages, alternatives=alternatives, standalone_question=searched,
             timings=timings,
         )
-        answer._features = values
-        return answer
+        return Prediction(answer, values[0])
 
-    def _text(self, c: Candidate) -> str:
-        return self.index.documents[c.hit.chunk.doc_id].text[c.start : c.end]
+    def _read(self, question: str, windows: list[Window]) -> list[AnswerSpan]:
+        """The spans of the first windows, and of the rest only when those give no clear
+        answer: reading is most of a question's time."""
+        first = self.choice.first
+        spans = self._inside_sentences(self.reader.read(question, windows[:first]))
+        if len(windows) > first and (not spans or spans[0].margin < self.choice.enough):
+            more = self.reader.read(question, windows[first:])
+            spans += self._inside_sentences([replace(s, window=s.window + first) for s in more])
+            spans.sort(key=lambda s: -s.margin)
+        return spans
 
-    def _citation(self, c: Candidate) -> Citation:
-        doc = self.index.documents[c.hit.chunk.doc_id]
-        chunk = c.hit.chunk
+    def _inside_sentences(self, spans: list[AnswerSpan]) -> list[AnswerSpan]:
+        """Spans cut back to the sentences they stand in (`rag/reader/bounds.py`)."""
+        out = []
+        for s in spans:
+            cut = within_sentences(self.index.documents[s.doc_id].text,
+                                   self.index.sentences[s.doc_id], s.start, s.end)
+            if cut is not None:
+                out.append(replace(s, end=cut[0].end))
+        return out
+
+    def _text(self, s: AnswerSpan) -> str:
+        return self.index.documents[s.doc_id].text[s.start : s.end]
+
+    def _citation(self, s: AnswerSpan, windows: list[Window]) -> Citation:
+        doc = self.index.documents[s.doc_id]
+        chunk = windows[s.window].hit.chunk
+        cut = within_sentences(doc.text, self.index.sentences[s.doc_id], s.start, s.end)
+        sentence = cut[1] if cut else Span(s.start, s.end)
         return Citation(
-            doc_id=doc.doc_id, start=c.start, end=c.end, text=doc.text[c.start : c.end],
-            sentence=doc.text[c.sentence_start : c.sentence_end],
-            sentence_start=c.sentence_start, sentence_end=c.sentence_end,
+            doc_id=doc.doc_id, start=s.start, end=s.end, text=doc.text[s.start : s.end],
+            sentence=doc.text[sentence.start : sentence.end],
+            sentence_start=sentence.start, sentence_end=sentence.end,
             passage=chunk.text, passage_start=chunk.start, passage_end=chunk.end,
-            chunk_id=chunk.chunk_id, page=doc.page_at(c.start), score=round(c.score, 4),
+            chunk_id=chunk.chunk_id, page=doc.page_at(s.start), score=round(s.margin, 4),
         )
 
     def _passage(self, hit: Hit) -> Passage:
@@ -117,24 +163,25 @@ class Pipeline:
                        text=c.text, page=c.page, score=round(hit.score, 4))
 
 
-def _distinct(candidates: list[Candidate], texts: list[str],
-              best: str) -> list[tuple[Candidate, str]]:
-    """Candidates whose answer text differs from the best and from each other."""
-    seen = {best.strip().lower()}
-    out = []
-    for c, text in zip(candidates, texts, strict=True):
-        key = text.strip().lower()
-        if key not in seen:
-            seen.add(key)
-            out.append((c, text))
-    return out
+def open_reader(settings: Settings) -> Reader:
+    """The span reader named by the settings (the packaged one by default)."""
+    if settings.reader_path:
+        return OnnxReader(Path(settings.reader_path), threads=settings.threads)
+    return OnnxReader(threads=settings.threads)
 
 
-def _scaled(confidence: float, candidate: Candidate, best: Candidate) -> float:
-    """An alternative's confidence: the best one's, scaled by relative score."""
-    if best.score <= 0:
-        return 0.0
-    return max(0.0, min(1.0, confidence * candidate.score / best.score))
+def _distinct(spans: list[AnswerSpan], texts: list[str]) -> list[AnswerSpan]:
+    """Spans whose text differs from every better one and which overlap none of them."""
+    seen: set[str] = set()
+    kept: list[AnswerSpan] = []
+    for s, text in zip(spans, texts, strict=True):
+        key = " ".join(text.lower().split())
+        if key in seen or any(k.doc_id == s.doc_id and k.start < s.end and s.start < k.end
+                              for k in kept):
+            continue
+        seen.add(key)
+        kept.append(s)
+    return kept
 
 
 def _printable(text: str) -> str:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
+from pydantic import BaseModel, ConfigDict, Field
 
 
 @dataclass(frozen=True, slots=True)
@@ -16,6 +16,28 @@ class Span:
 
     start: int
     end: int
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerSpan:
+    """A span the reader proposes in one window: `document.text[start:end]`.
+
+    `score` is the span's start plus end logit and `no_answer` its window's [CLS] score;
+    `probability` is the span's share of the window's start and end distributions.
+    """
+
+    doc_id: str
+    start: int
+    end: int
+    score: float
+    no_answer: float
+    probability: float
+    window: int  # index of the window it was read in
+
+    @property
+    def margin(self) -> float:
+        """How far the span beats "no answer" in its window (the ranking key)."""
+        return self.score - self.no_answer
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,13 +135,6 @@ class Answer(BaseModel):
     alternatives: list[Alternative] = []
     standalone_question: str | None = None  # the question searched, for follow-ups
     timings: dict[str, float] = {}
-    # The calibration inputs of the best candidate: for fitting, never serialised.
-    _features: list[float] = PrivateAttr(default_factory=list)
-
-    @property
-    def features(self) -> list[float]:
-        """Confidence features of the best candidate (empty when there was none)."""
-        return self._features
 
     @property
     def guess(self) -> str | None:

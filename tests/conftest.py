@@ -7,6 +7,7 @@ import os
 
 os.environ["HF_HUB_OFFLINE"] = "1"
 
+import functools  # noqa: E402
 import threading  # noqa: E402
 import time  # noqa: E402
 from collections.abc import Callable, Iterator  # noqa: E402
@@ -22,12 +23,25 @@ from rag.config import Settings  # noqa: E402
 from rag.embed import Encoder, open_encoder  # noqa: E402
 from rag.ingest import BuildReport, build_index  # noqa: E402
 from rag.pipeline import Pipeline  # noqa: E402
+from rag.reader.onnx_reader import OnnxReader, Reader  # noqa: E402
 
 
 @pytest.fixture(scope="session")
 def encoder() -> Encoder:
     """The packaged all-MiniLM-L6-v2 on the default (ONNX) encoder, loaded once a session."""
     return open_encoder(Settings())
+
+
+@functools.cache
+def packaged_reader() -> Reader:
+    """The packaged span reader, loaded once a session."""
+    return OnnxReader()
+
+
+@pytest.fixture(scope="session")
+def reader() -> Reader:
+    """The packaged span reader (the same object every test gets)."""
+    return packaged_reader()
 
 
 @pytest.fixture
@@ -130,7 +144,7 @@ def index_corpus(root: Path, docs: dict[str, str], encoder: Encoder,
     """Write `docs` under root/docs, index them with `encoder`, and load their Pipeline."""
     settings = clean_settings(write_docs(root / "docs", docs), root / "index")
     build_index(settings, settings.docs_dir, settings.index_dir, lambda: encoder)
-    return settings, Pipeline.load(settings, encoder=encoder)
+    return settings, Pipeline.load(settings, encoder=encoder, reader=packaged_reader())
 
 
 @pytest.fixture(scope="session")

@@ -49,6 +49,8 @@ def test_smoke_run_measures_every_row(tmp_path: Path) -> None:
     assert (default, "query encode, ONNX Runtime") in measures
     assert (default, "ingestion: 14 chunks, ONNX Runtime") in measures
     assert (default, "LangChain FAISS similarity_search (peer, torch)") in measures
+    assert (default, "reader: ours (windows around the best sentences)") in measures
+    assert (default, "reader: Haystack-style peer (top 5 chunks whole, 384/128)") in measures
     assert (big, "HNSW recall@10 against exact search") in measures
     assert (small, "HNSW recall@10 against exact search") not in measures
     assert (big, f"POST /ask p50 here against {small}") in measures

@@ -11,13 +11,14 @@ from pathlib import Path
 
 import pytest
 
+from rag.abstain import load_calibration
 from rag.cases import locate_answers, read_cases
-from rag.confidence import load_calibration
 from rag.config import Settings
 from rag.embed import Encoder
 from rag.evaluate import Result, run, summarize
 from rag.ingest import build_index
 from rag.pipeline import Pipeline
+from rag.reader.onnx_reader import Reader
 
 ROOT = Path(__file__).resolve().parents[1]
 FLOORS = {
@@ -32,14 +33,15 @@ FLOORS = {
 
 
 @pytest.fixture(scope="module")
-def results(tmp_path_factory: pytest.TempPathFactory, encoder: Encoder) -> list[Result]:
+def results(tmp_path_factory: pytest.TempPathFactory, encoder: Encoder,
+            reader: Reader) -> list[Result]:
     root = tmp_path_factory.mktemp("aqim")
     docs = root / "docs"
     docs.mkdir()
     shutil.copy(ROOT / "docs" / "aqim-profile.txt", docs)
     settings = Settings(docs_dir=docs, index_dir=root / "index")
     build_index(settings, docs, settings.index_dir, lambda: encoder)
-    pipeline = Pipeline.load(settings, encoder=encoder)
+    pipeline = Pipeline.load(settings, encoder=encoder, reader=reader)
     texts = {d: doc.text for d, doc in pipeline.index.documents.items()}
     return run(pipeline, locate_answers(read_cases(ROOT / "eval" / "aqim.jsonl"), texts))
 

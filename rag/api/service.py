@@ -19,20 +19,22 @@ from rag.config import Settings
 from rag.embed import Encoder, open_encoder
 from rag.errors import IndexCorruptError, IndexMismatchError, IndexMissingError, RagError
 from rag.ingest import build_index
-from rag.pipeline import Pipeline
+from rag.pipeline import Pipeline, open_reader
+from rag.reader.onnx_reader import Reader
 from rag.store import read_manifest
 
 log = logging.getLogger("rag.api")
 
 
 class Service:
-    """The state of one app: settings, encoder, serving pipeline and reindex lock."""
+    """The state of one app: settings, encoder, reader, serving pipeline and reindex lock."""
 
     def __init__(self, settings: Settings, pipeline: Pipeline | None = None,
                  encoder: Encoder | None = None) -> None:
         self.settings = settings
         self.pipeline = pipeline
         self.encoder = encoder or (pipeline.encoder if pipeline else None)
+        self.reader: Reader | None = pipeline.reader if pipeline else None
         self.reason: str | None = None if pipeline else "the index is not loaded yet"
         self.build_lock = threading.Lock()
 
@@ -40,8 +42,10 @@ class Service:
         """Load the encoder (unless given) and the index; a missing index leaves us not ready."""
         if self.encoder is None:
             self.encoder = open_encoder(self.settings)
+        if self.reader is None:
+            self.reader = open_reader(self.settings)
         try:
-            self.pipeline = Pipeline.load(self.settings, encoder=self.encoder)
+            self.pipeline = Pipeline.load(self.settings, encoder=self.encoder, reader=self.reader)
             self.reason = None
         except (IndexMissingError, IndexMismatchError, IndexCorruptError) as exc:
             self.reason = str(exc)
@@ -67,7 +71,7 @@ class Service:
         # Reload when this build (or one run outside the server) changed what is on disk.
         if current is None or read_manifest(settings.index_dir) != current.index.manifest:
             try:
-                self.pipeline = Pipeline.load(settings, encoder=encoder)
+                self.pipeline = Pipeline.load(settings, encoder=encoder, reader=self.reader)
             except RagError as exc:
                 self.reason = str(exc)
                 raise

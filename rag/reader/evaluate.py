@@ -1,0 +1,97 @@
+"""The reader alone on SQuAD v1.1 dev: the gold window given, and a negative beside it.
+
+    python -m rag.reader.evaluate [--model rag/reader/model] [--limit N]
+
+For each question the reader reads the window the pipeline would read around the gold
+answer's sentence (the sentence and one neighbour each side): exact match and token F1 of
+its best span. It also reads a window of the same paragraph that holds no gold answer: the
+AUROC of the no-answer margin tells the two apart.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+from rag import metrics
+from rag.reader.examples import read_squad, window_span
+from rag.reader.onnx_reader import MODEL_DIR, OnnxReader
+from rag.reader.windows import Choice, Window, around
+from rag.retrieve import Hit
+from rag.sentences import split_sentences
+
+SQUAD_DEV = Path("../shared/benchmarks/squad/squad-v1.1-dev-openbook.json")
+
+
+def windows_of(path: Path, limit: int | None) -> list[tuple[str, list[str], str, str | None]]:
+    """(question, golds, gold window, negative window or None) per question."""
+    out = []
+    for _, paragraphs in read_squad(path):
+        for p in paragraphs:
+            text = p["context"]
+            spans = split_sentences(text)
+            for qa in p["qas"]:
+                golds = [a["text"] for a in qa["answers"]]
+                start = qa["answers"][0]["answer_start"]
+                end = start + len(golds[0])
+                holding = [i for i, s in enumerate(spans) if s.start < end and s.end > start]
+                if not holding:
+                    continue
+                if len(holding) == 1:
+                    gold = window_span(spans, *around(spans, holding[0], Choice().max_chars))
+                else:
+                    gold = window_span(spans, holding[0], holding[-1])
+                negative = None
+                for i in range(len(spans)):
+                    w = window_span(spans, max(i - 1, 0), min(i + 1, len(spans) - 1))
+                    piece = text[w.start : w.end]
+                    if not any(g.lower() in piece.lower() for g in golds):
+                        negative = piece
+                        break
+                out.append((qa["question"], golds, text[gold.start : gold.end], negative))
+                if limit and len(out) == limit:
+                    return out
+    return out
+
+
+def evaluate(model: Path, data: Path, limit: int | None) -> dict[str, float | int | None]:
+    """EM, F1 and no-answer AUROC of the reader in `model` on gold and negative windows."""
+    reader = OnnxReader(model)
+    cases = windows_of(data, limit)
+    ems, f1s, scores, labels = [], [], [], []
+    clock = time.perf_counter()
+    for question, golds, gold, negative in cases:
+        texts = [gold] + ([negative] if negative else [])
+        windows = [Window("", 0, len(t), t, 0, _NO_HIT, 0.0, 0.0) for t in texts]
+        spans = reader.read(question, windows)
+        best = next((s for s in spans if s.window == 0), None)
+        answer = gold[best.start : best.end] if best else ""
+        ems.append(metrics.exact_match(answer, golds))
+        f1s.append(metrics.token_f1(answer, golds))
+        for i in range(len(texts)):
+            margin = max((s.margin for s in spans if s.window == i), default=-1e9)
+            scores.append(margin)
+            labels.append(i == 0)
+    seconds = time.perf_counter() - clock
+    return {"questions": len(cases), "exact_match": round(100 * sum(ems) / len(ems), 2),
+            "f1": round(100 * sum(f1s) / len(f1s), 2),
+            "auroc_gold_vs_negative": metrics.auroc(scores, labels),
+            "ms_per_question": round(1000 * seconds / len(cases), 1)}
+
+
+_NO_HIT = Hit(0, None, 0.0, 0.0, 0.0, 0.0)  # type: ignore[arg-type]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", type=Path, default=MODEL_DIR)
+    parser.add_argument("--data", type=Path, default=SQUAD_DEV)
+    parser.add_argument("--limit", type=int, default=None)
+    args = parser.parse_args()
+    print(json.dumps(evaluate(args.model, args.data, args.limit), indent=2))
+
+
+if __name__ == "__main__":
+    main()

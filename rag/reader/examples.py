@@ -1,0 +1,140 @@
+"""Training windows from SQuAD v1.1: positives hold the gold answer, negatives do not.
+
+A window is a few consecutive sentences of one paragraph, cut by the same sentence
+splitter the index uses. Negatives come from the same article: the window that BM25 ranks
+highest for the question among those that do not hold the answer (a near miss, as our own
+retrieval would offer), or another window of the answer's own paragraph. SQuAD v1.1 has no
+unanswerable questions; these negatives are how the reader learns to say "no answer".
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from rag.records import Span
+from rag.sentences import split_sentences
+
+
+@dataclass(frozen=True, slots=True)
+class Example:
+    """A question and a window; the answer's [start, end) in the window, or None."""
+
+    question: str
+    window: str
+    start: int | None = None
+    end: int | None = None
+    article: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class _Paragraph:
+    text: str
+    sentences: list[Span]
+
+
+def read_squad(path: Path) -> Iterator[tuple[str, list[dict]]]:
+    """(article title, its paragraphs) from a SQuAD-format JSON file."""
+    data = json.loads(path.read_text(encoding="utf-8"))["data"]
+    for article in data:
+        yield article["title"], article["paragraphs"]
+
+
+def window_span(sentences: list[Span], first: int, last: int) -> Span:
+    """The characters from sentence `first` to sentence `last`, inclusive."""
+    return Span(sentences[first].start, sentences[last].end)
+
+
+def squad_examples(path: Path, seed: int, negatives: float = 0.5,
+                   share: float = 1.0) -> list[Example]:
+    """One positive window for a random `share` of the questions and, for a share `negatives`
+    of those, one negative window (hard from BM25 or from the same paragraph, half each),
+    shuffled."""
+    import bm25s
+
+    rng = random.Random(seed)
+    out: list[Example] = []
+    for title, raw in read_squad(path):
+        paragraphs = [_Paragraph(p["context"], split_sentences(p["context"])) for p in raw]
+        # Every window of three sentences (fewer at a paragraph's ends), for BM25.
+        pool = [(pi, window_span(p.sentences, max(i - 1, 0), min(i + 1, len(p.sentences) - 1)))
+                for pi, p in enumerate(paragraphs) for i in range(len(p.sentences))]
+        texts = [paragraphs[pi].text[s.start : s.end] for pi, s in pool]
+        retriever = bm25s.BM25()
+        retriever.index(bm25s.tokenize(texts, stopwords="en", show_progress=False),
+                        show_progress=False)
+        for p, row in zip(paragraphs, raw, strict=True):
+            for qa in row["qas"]:
+                if rng.random() >= share:
+                    continue
+                answer = qa["answers"][0]
+                start = answer["answer_start"]
+                end = start + len(answer["text"])
+                positive = _positive(qa["question"], p, start, end, rng, title)
+                if positive is None:
+                    continue
+                out.append(positive)
+                if rng.random() < negatives:
+                    negative = (_hard_negative(qa["question"], answer["text"], texts, retriever,
+                                               title) if rng.random() < 0.5 else None)
+                    negative = negative or _paragraph_negative(qa["question"], answer["text"],
+                                                               p, start, end, rng, title)
+                    if negative is not None:
+                        out.append(negative)
+    rng.shuffle(out)
+    return out
+
+
+def _shape(rng: random.Random) -> tuple[int, int]:
+    """Sentences before and after the centre: mostly one each, as the pipeline reads."""
+    if rng.random() < 0.6:
+        return 1, 1
+    return rng.choice([(0, 0), (0, 1), (1, 0), (2, 0), (0, 2), (1, 2), (2, 1)])
+
+
+def _positive(question: str, p: _Paragraph, start: int, end: int, rng: random.Random,
+              title: str) -> Example | None:
+    holding = [i for i, s in enumerate(p.sentences) if s.start < end and s.end > start]
+    if not holding:
+        return None
+    before, after = _shape(rng)
+    first = max(holding[0] - before, 0)
+    last = min(holding[-1] + after, len(p.sentences) - 1)
+    span = window_span(p.sentences, first, last)
+    if start < span.start or end > span.end:
+        return None
+    return Example(question, p.text[span.start : span.end], start - span.start,
+                   end - span.start, title)
+
+
+def _hard_negative(question: str, answer: str, texts: list[str], retriever: object,
+                   title: str) -> Example | None:
+    import bm25s
+
+    k = min(8, len(texts))
+    rows, _ = retriever.retrieve(  # type: ignore[attr-defined]
+        bm25s.tokenize([question], stopwords="en", show_progress=False), k=k,
+        show_progress=False)
+    needle = answer.lower()
+    for row in rows[0]:
+        if needle not in texts[int(row)].lower():
+            return Example(question, texts[int(row)], article=title)
+    return None
+
+
+def _paragraph_negative(question: str, answer: str, p: _Paragraph, start: int, end: int,
+                        rng: random.Random, title: str) -> Example | None:
+    """A window of the answer's own paragraph that does not reach the answer."""
+    needle = answer.lower()
+    choices = []
+    for i in range(len(p.sentences)):
+        before, after = _shape(rng)
+        span = window_span(p.sentences, max(i - before, 0),
+                           min(i + after, len(p.sentences) - 1))
+        text = p.text[span.start : span.end]
+        if (span.end <= start or span.start >= end) and needle not in text.lower():
+            choices.append(text)
+    return Example(question, rng.choice(choices), article=title) if choices else None

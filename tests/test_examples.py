@@ -1,0 +1,61 @@
+"""Training windows from a SQuAD-format file written here: positives hold the answer at its
+offsets, negatives never hold it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from rag.reader.examples import squad_examples
+
+PARAGRAPHS = [
+    "The Hoover Dam was completed in 1936. It was built on the Colorado River. "
+    "About 21,000 workers built it. It was named after Herbert Hoover.",
+    "Lake Mead formed behind the dam. The lake supplies water to Las Vegas. "
+    "Boats on the lake carry tourists.",
+    "The dam's power plant has 17 turbines. It serves Nevada, Arizona and California.",
+]
+QUESTIONS = [
+    (0, "When was the dam completed?", "1936"),
+    (0, "Which river is the dam on?", "Colorado River"),
+    (1, "Which city gets water from the lake?", "Las Vegas"),
+    (2, "How many turbines does the plant have?", "17"),
+]
+
+
+def _squad(tmp_path: Path) -> Path:
+    paragraphs = [{"context": c, "qas": []} for c in PARAGRAPHS]
+    for i, (p, question, answer) in enumerate(QUESTIONS):
+        paragraphs[p]["qas"].append({  # type: ignore[attr-defined]
+            "id": str(i), "question": question,
+            "answers": [{"text": answer, "answer_start": PARAGRAPHS[p].index(answer)}]})
+    path = tmp_path / "train.json"
+    path.write_text(json.dumps({"data": [{"title": "Dam", "paragraphs": paragraphs}]}))
+    return path
+
+
+def test_positives_hold_the_answer_at_their_offsets(tmp_path: Path) -> None:
+    examples = squad_examples(_squad(tmp_path), seed=1, negatives=1.0)
+    positives = [e for e in examples if e.start is not None]
+    assert sorted(e.question for e in positives) == sorted(q for _, q, _ in QUESTIONS)
+    for e in positives:
+        answer = next(a for _, q, a in QUESTIONS if q == e.question)
+        assert e.window[e.start : e.end] == answer
+        assert any(e.window in p for p in PARAGRAPHS)  # whole sentences of one paragraph
+
+
+def test_negatives_never_hold_the_answer(tmp_path: Path) -> None:
+    examples = squad_examples(_squad(tmp_path), seed=1, negatives=1.0)
+    negatives = [e for e in examples if e.start is None]
+    # The turbines paragraph may offer none: its other sentence can be read only beside the
+    # answer's own.
+    assert len(negatives) in (len(QUESTIONS) - 1, len(QUESTIONS))
+    for e in negatives:
+        answer = next(a for _, q, a in QUESTIONS if q == e.question)
+        assert answer.lower() not in e.window.lower()
+        assert e.article == "Dam"
+
+
+def test_same_seed_same_windows(tmp_path: Path) -> None:
+    path = _squad(tmp_path)
+    assert squad_examples(path, seed=3) == squad_examples(path, seed=3)
