@@ -3,7 +3,7 @@
 Labels: an answerable case is positive when its best span contains a gold answer; an
 unanswerable case is always negative. The logistic model is fitted on every result given
 (each set weighing the same); the threshold is chosen on the primary set (the project's own
-cases) to balance answering what can be answered against abstaining on what cannot.
+cases) to maximise answering what can be answered plus abstaining on what cannot.
 `cross_validate` reports a set as it would fare on cases it was not fitted on.
 """
 
@@ -40,13 +40,13 @@ def fit_calibration(results: Mapping[str, Sequence[Result]], primary: str) -> Ca
 
 
 def choose_threshold(calibration: Calibration, results: Sequence[Result]) -> float:
-    """The threshold that maximises the worse of (answerable answered right, unanswerable
-    abstained), ties broken by their sum."""
+    """The threshold that maximises answerable answered right plus unanswerable abstained
+    (Youden's J), ties broken by the worse of the two."""
     best, best_key = 0.5, (-1.0, -1.0)
     scored = [(_confidence(calibration, r), r) for r in results]
     for threshold in sorted({round(p, 4) for p, _ in scored} | {0.5}):
-        key = _rates(scored, threshold)
-        key = (min(key), sum(key))
+        rates = _rates(scored, threshold)
+        key = (sum(rates), min(rates))
         if key > best_key:
             best, best_key = threshold, key
     return best

@@ -201,16 +201,21 @@ def bench(
 def calibrate(
     squad_dir: Annotated[Path, typer.Option(help="Folder of the SQuAD files.")] = Path(
         "../shared/benchmarks/squad"),
+    reuse: Annotated[bool, typer.Option(
+        help="Fit on the saved results of the last `rag eval` (own, squad2) instead of "
+             "asking again: their features do not depend on the calibration.")] = False,
 ) -> None:
     """Refit the confidence model and abstention threshold; writes rag/calibration.json."""
-    from rag.abstain import save_calibration
-    from rag.calibrate import cross_validate, describe, fit_calibration
     from rag.datasets import load_dataset
     from rag.embed import open_encoder
     from rag.evaluate import run
     from rag.pipeline import Pipeline
 
     settings = _settings()
+    if reuse:
+        results = {name: _saved_results(Path("eval/results") / name / "results.json")
+                   for name in ("own", "squad2")}
+        return _fit_and_report(results)
     encoder = open_encoder(settings)
     results = {}
     try:
@@ -222,6 +227,24 @@ def calibrate(
             results[name] = run(pipeline, data.located(texts))
     except RagError as exc:
         raise _fail(exc) from exc
+    _fit_and_report(results)
+
+
+def _saved_results(path: Path) -> list[Any]:
+    from rag.evaluate import Result
+
+    try:
+        rows = json.loads(path.read_text(encoding="utf-8"))["cases"]
+    except (OSError, ValueError, KeyError) as exc:
+        raise typer.BadParameter(f"no evaluation results in {path}: run `rag eval` for that "
+                                 "set first, or calibrate without --reuse") from exc
+    return [Result(**row) for row in rows]
+
+
+def _fit_and_report(results: dict[str, list[Any]]) -> None:
+    from rag.abstain import save_calibration
+    from rag.calibrate import cross_validate, describe, fit_calibration
+
     calibration = fit_calibration(results, primary="own")
     save_calibration(calibration)
     typer.echo(describe(calibration))

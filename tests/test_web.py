@@ -233,8 +233,9 @@ def test_an_abstention_says_so_and_lists_the_closest_passages(page: Page, url: s
 @browser_test
 def test_markup_in_a_document_renders_as_text_and_never_runs(page: Page, url: str) -> None:
     page.goto(url)
-    turn = ask(page, "Which payload must show as plain text?")
-    expect(turn.locator(".answer strong")).to_contain_text(PAYLOAD)
+    turn = ask(page, "Who wrote the security note?")
+    expect(turn.locator(".answer strong")).to_have_text("Mallory Quinn")
+    # The passage around the answer holds the payload: it must show as text.
     turn.locator("summary", has_text="Retrieved passages").click()
     expect(turn.locator("blockquote.passage", has_text=PAYLOAD)).to_be_visible()
     assert page.locator("#log script, #log img").count() == 0
