@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import logging
+from concurrent.futures import ThreadPoolExecutor
 
 import uvicorn
 
 from rag.api import create_app
 from rag.config import Settings
-from rag.embed import open_encoder
+from rag.embed import Encoder, open_encoder
 from rag.errors import ConfigError
 from rag.ingest import build_index
+from rag.pipeline import open_reader
 from rag.store import current_folder
 
 log = logging.getLogger("rag.serve")
@@ -28,7 +30,19 @@ def serve(settings: Settings) -> None:
     if not has_docs and not (current_folder(settings.index_dir) / "manifest.json").is_file():
         raise ConfigError(f"Documents folder {settings.docs_dir} does not exist and there is no "
                           f"index in {settings.index_dir}/: pass --docs DIR.")
-    encoder = open_encoder(settings)
+    # ONNX Runtime builds the reader's session without holding the GIL: loaded beside the
+    # encoder and the index check, it adds almost nothing to the start.
+    with ThreadPoolExecutor(1) as pool:
+        reading = pool.submit(open_reader, settings)
+        encoder = open_encoder(settings)
+        _update_index(settings, encoder, has_docs)
+        reader = reading.result()
+    app = create_app(settings, encoder=encoder, reader=reader)
+    uvicorn.run(app, host=settings.host, port=settings.port, access_log=False,
+                log_level="info", timeout_graceful_shutdown=10)
+
+
+def _update_index(settings: Settings, encoder: Encoder, has_docs: bool) -> None:
     if has_docs:
         report = build_index(settings, settings.docs_dir, settings.index_dir, lambda: encoder)
         for skipped in report.skipped:
@@ -37,6 +51,3 @@ def serve(settings: Settings) -> None:
     else:
         log.warning("documents folder %s does not exist: serving the index in %s as it is",
                     settings.docs_dir, settings.index_dir)
-    app = create_app(settings, encoder=encoder)
-    uvicorn.run(app, host=settings.host, port=settings.port, access_log=False,
-                log_level="info", timeout_graceful_shutdown=10)

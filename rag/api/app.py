@@ -27,6 +27,7 @@ from rag.api.service import Service
 from rag.config import Settings
 from rag.embed import Encoder
 from rag.pipeline import Pipeline
+from rag.reader.onnx_reader import Reader
 
 DESCRIPTION = """Extractive question answering over a folder of documents, with exact citations:
 every `start`/`end` is a character offset into the text of `GET /documents/{doc_id}`.
@@ -37,10 +38,10 @@ Errors have one shape: `{"error": {"type", "message", "param", "request_id"}}`. 
 
 
 def create_app(settings: Settings, pipeline: Pipeline | None = None, *,
-               encoder: Encoder | None = None) -> FastAPI:
+               encoder: Encoder | None = None, reader: Reader | None = None) -> FastAPI:
     """The HTTP API over `pipeline`, or over the index in settings.index_dir loaded at startup
-    (reusing `encoder` when given)."""
-    service = Service(settings, pipeline, encoder)
+    (reusing `encoder` and `reader` when given)."""
+    service = Service(settings, pipeline, encoder, reader)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -30,11 +30,11 @@ class Service:
     """The state of one app: settings, encoder, reader, serving pipeline and reindex lock."""
 
     def __init__(self, settings: Settings, pipeline: Pipeline | None = None,
-                 encoder: Encoder | None = None) -> None:
+                 encoder: Encoder | None = None, reader: Reader | None = None) -> None:
         self.settings = settings
         self.pipeline = pipeline
         self.encoder = encoder or (pipeline.encoder if pipeline else None)
-        self.reader: Reader | None = pipeline.reader if pipeline else None
+        self.reader = reader or (pipeline.reader if pipeline else None)
         self.reason: str | None = None if pipeline else "the index is not loaded yet"
         self.build_lock = threading.Lock()
 
