@@ -10,10 +10,11 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 
-from rag.lexical import coverage, idf_weights, term_set, terms
+from rag.lexical import coverage, term_set
 from rag.reader.windows import Window
 from rag.records import AnswerSpan
 
@@ -52,10 +53,9 @@ class Question:
     names: tuple[str, ...]  # its names and numbers (capitalised after the first word, digits)
 
 
-def read_question(question: str, lexical: object, rows: int) -> Question:
-    """The question-level signals: unknown words and the names it mentions."""
-    idf = idf_weights(lexical, terms(question), rows)  # type: ignore[arg-type]
-    vocab = getattr(lexical, "vocab_dict", None) or {}
+def read_question(question: str, idf: dict[str, float], vocab: Collection[str]) -> Question:
+    """The question-level signals from its terms' `idf` and the indexed `vocab`: unknown
+    words and the names it mentions."""
     words = _WORD.findall(question)[1:]
     names = tuple(w.strip("’'-") for w in words
                   if w[:1].isupper() or any(ch.isdigit() for ch in w))

@@ -14,6 +14,7 @@ from rag.config import Settings
 from rag.embed import Encoder, open_encoder
 from rag.followup import Turn, standalone_question
 from rag.index import Index, expected_manifest
+from rag.lexical import idf_weights, terms
 from rag.reader.bounds import within_sentences
 from rag.reader.onnx_reader import OnnxReader, Reader
 from rag.reader.windows import Choice, Window, choose_windows
@@ -88,7 +89,8 @@ class Pipeline:
         lap("encode")
         hits = retrieve(self.index, query, vector, max(k, 5))
         lap("search")
-        windows = choose_windows(self.index, query, vector, hits, self.choice)
+        idf = idf_weights(self.index.lexical, terms(query), len(self.index.chunks))
+        windows = choose_windows(self.index, idf, vector, hits, self.choice)
         lap("windows")
         spans = self._read(question, windows)
         lap("read")
@@ -97,7 +99,8 @@ class Pipeline:
             return Prediction(Answer(question=question, answer=None, confidence=0.0,
                                      passages=passages, standalone_question=searched,
                                      timings=timings))
-        asked = read_question(query, self.index.lexical, len(self.index.chunks))
+        vocab = getattr(self.index.lexical, "vocab_dict", None) or {}
+        asked = read_question(query, idf, vocab)
         top = hits[0].score
         shown = _distinct(spans, [self._text(s) for s in spans])[: ALTERNATIVES + 1]
         values = [features(s, spans, windows, asked, top) for s in shown]

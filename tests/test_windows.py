@@ -9,6 +9,7 @@ from conftest import index_corpus
 
 from rag.embed import Encoder
 from rag.index import Index
+from rag.lexical import idf_weights, terms
 from rag.reader.windows import Choice, around, choose_windows
 from rag.retrieve import retrieve
 
@@ -28,7 +29,8 @@ def index(tmp_path_factory: pytest.TempPathFactory, encoder: Encoder) -> Index:
 def _windows(index: Index, encoder: Encoder, question: str, **choice: int) -> list[str]:
     vector = encoder.encode_query(question)
     hits = retrieve(index, question, vector, 5)
-    return [w.text for w in choose_windows(index, question, vector, hits, Choice(**choice))]
+    return [w.text for w in choose_windows(index, _idf(index, question), vector, hits,
+                                           Choice(**choice))]
 
 
 def test_best_sentence_with_its_neighbours(index: Index, encoder: Encoder) -> None:
@@ -42,8 +44,8 @@ def test_windows_are_document_text_and_do_not_repeat_a_centre(index: Index,
                                                               encoder: Encoder) -> None:
     vector = encoder.encode_query("When was the Hoover Dam completed?")
     hits = retrieve(index, "When was the Hoover Dam completed?", vector, 5)
-    windows = choose_windows(index, "When was the Hoover Dam completed?", vector, hits,
-                             Choice(windows=3))
+    windows = choose_windows(index, _idf(index, "When was the Hoover Dam completed?"), vector,
+                             hits, Choice(windows=3))
     assert windows[0].doc_id == "dam.txt"
     assert "completed in 1936" in windows[0].text
     for w in windows:
@@ -51,6 +53,10 @@ def test_windows_are_document_text_and_do_not_repeat_a_centre(index: Index,
     centres = [(w.doc_id, w.sentence_id) for w in windows]
     assert len(set(centres)) == len(centres)
     assert [w.score for w in windows] == sorted((w.score for w in windows), reverse=True)
+
+
+def _idf(index: Index, question: str) -> dict[str, float]:
+    return idf_weights(index.lexical, terms(question), len(index.chunks))
 
 
 def test_long_neighbours_are_dropped(tmp_path: Path, encoder: Encoder) -> None:

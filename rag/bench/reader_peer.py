@@ -13,7 +13,7 @@ from rag.bench.rows import Row, latency_row
 from rag.cases import Case
 from rag.pipeline import Pipeline
 from rag.reader.onnx_reader import OnnxReader, best_spans
-from rag.reader.tokens import MAX_QUESTION_TOKENS, Pair, special_ids
+from rag.reader.tokens import MAX_QUESTION_TOKENS, join_pair, special_ids
 from rag.retrieve import retrieve
 
 MAX_TOKENS = 384
@@ -25,7 +25,7 @@ def read_chunks_whole(reader: OnnxReader, question: str, texts: list[str]) -> tu
     """The best span over every window of every text: (text index, answer)."""
     tokenizer = reader.tokenizer
     asked = tokenizer.encode(question, add_special_tokens=False).ids[:MAX_QUESTION_TOKENS]
-    cls, sep = special_ids(tokenizer)
+    special = special_ids(tokenizer)
     room = MAX_TOKENS - len(asked) - 3
     pairs, owners = [], []
     for t, encoded in enumerate(tokenizer.encode_batch(texts, add_special_tokens=False)):
@@ -33,9 +33,7 @@ def read_chunks_whole(reader: OnnxReader, question: str, texts: list[str]) -> tu
         at = 0
         while True:
             piece = slice(at, at + room)
-            pairs.append(Pair([cls, *asked, sep, *ids[piece], sep],
-                              [0] * (len(asked) + 2) + [1] * (len(ids[piece]) + 1),
-                              [None] * (len(asked) + 2) + list(offsets[piece]) + [None]))
+            pairs.append(join_pair(special, asked, ids[piece], offsets[piece]))
             owners.append(t)
             if at + room >= len(ids):
                 break

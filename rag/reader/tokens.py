@@ -38,19 +38,24 @@ def encode_pairs(tokenizer: Tokenizer, questions: list[str], windows: list[str],
     """Each (question, window) as one sequence; a long question or window is cut short."""
     asked = tokenizer.encode_batch(questions, add_special_tokens=False)
     read = tokenizer.encode_batch(windows, add_special_tokens=False)
-    cls, sep = special_ids(tokenizer)
+    special = special_ids(tokenizer)
     pairs = []
     for q, w in zip(asked, read, strict=True):
         q_ids = q.ids[:MAX_QUESTION_TOKENS]
         room = max_tokens - len(q_ids) - 3
-        w_ids, w_offsets = w.ids[:room], w.offsets[:room]
-        ids = [cls, *q_ids, sep, *w_ids, sep]
-        type_ids = [0] * (len(q_ids) + 2) + [1] * (len(w_ids) + 1)
-        offsets: list[tuple[int, int] | None] = [None] * (len(q_ids) + 2)
-        offsets += [tuple(o) for o in w_offsets]  # type: ignore[misc]
-        offsets.append(None)
-        pairs.append(Pair(ids, type_ids, offsets))
+        pairs.append(join_pair(special, q_ids, w.ids[:room], w.offsets[:room]))
     return pairs
+
+
+def join_pair(special: tuple[int, int], question: list[int], window: list[int],
+              offsets: list[tuple[int, int]]) -> Pair:
+    """`[CLS] question [SEP] window [SEP]`, with the window tokens' character offsets."""
+    cls, sep = special
+    where: list[tuple[int, int] | None] = [None] * (len(question) + 2)
+    where += [(a, b) for a, b in offsets]
+    where.append(None)
+    return Pair([cls, *question, sep, *window, sep],
+                [0] * (len(question) + 2) + [1] * (len(window) + 1), where)
 
 
 def special_ids(tokenizer: Tokenizer) -> tuple[int, int]:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from rag.index import Index
-from rag.lexical import coverage, idf_weights, term_set, terms
+from rag.lexical import coverage, term_set
 from rag.records import Span
 from rag.retrieve import Hit
 
@@ -47,14 +47,14 @@ class Window:
     similarity: float  # the chosen sentence's cosine with the question
 
 
-def choose_windows(index: Index, question: str, query: np.ndarray, hits: list[Hit],
+def choose_windows(index: Index, idf: dict[str, float], query: np.ndarray, hits: list[Hit],
                    choice: Choice = Choice()) -> list[Window]:
-    """The best windows for the question, best first, no two around the same sentence."""
+    """The best windows for the question (its terms' `idf`, its vector `query`), best first,
+    no two around the same sentence."""
     passages = hits[: choice.passages]
     if not passages:
         return []
     top = passages[0].score or 1.0
-    idf = idf_weights(index.lexical, terms(question), len(index.chunks))
     ranked: list[tuple[float, float, str, int, Hit]] = []
     seen: set[tuple[str, int]] = set()
     for hit in passages:
