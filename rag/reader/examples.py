@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,10 +50,10 @@ def window_span(sentences: list[Span], first: int, last: int) -> Span:
 
 
 def squad_examples(path: Path, seed: int, negatives: float = 0.5,
-                   share: float = 1.0) -> list[Example]:
+                   share: float = 1.0, swaps: float = 0.0) -> list[Example]:
     """One positive window for a random `share` of the questions and, for a share `negatives`
     of those, one negative window (hard from BM25 or from the same paragraph, half each),
-    shuffled."""
+    and for a share `swaps`, the positive window with a swapped question; shuffled."""
     import bm25s
 
     rng = random.Random(seed)
@@ -66,6 +67,7 @@ def squad_examples(path: Path, seed: int, negatives: float = 0.5,
         retriever = bm25s.BM25()
         retriever.index(bm25s.tokenize(texts, stopwords="en", show_progress=False),
                         show_progress=False)
+        names = _names(" ".join(p.text for p in paragraphs))
         for p, row in zip(paragraphs, raw, strict=True):
             for qa in row["qas"]:
                 if rng.random() >= share:
@@ -84,6 +86,10 @@ def squad_examples(path: Path, seed: int, negatives: float = 0.5,
                                                                p, start, end, rng, title)
                     if negative is not None:
                         out.append(negative)
+                if rng.random() < swaps:
+                    swapped = _swapped(positive, names, rng)
+                    if swapped is not None:
+                        out.append(swapped)
     rng.shuffle(out)
     return out
 
@@ -138,3 +144,44 @@ def _paragraph_negative(question: str, answer: str, p: _Paragraph, start: int, e
         if (span.end <= start or span.start >= end) and needle not in text.lower():
             choices.append(text)
     return Example(question, rng.choice(choices), article=title) if choices else None
+
+
+# A name (a capitalised word not at the question's start) or a number of 1 to 4 digits.
+_NAME = re.compile(r"(?<!^)(?<![\w.])(?:[A-Z][a-z]{2,}|\d{1,4})\b")
+
+
+# In the article, only mid-sentence ones: a capital after a full stop is no sign of a name.
+_ARTICLE_NAME = re.compile(r"(?<=[a-z,] )(?:[A-Z][a-z]{2,}|\d{1,4})\b")
+
+
+def _names(text: str) -> dict[str, list[str]]:
+    """The article's names and numbers by kind ("Aa" names, "0000" numbers by digit count),
+    leaving out words the article also writes in lower case ("Music", "music")."""
+    lower = set(re.findall(r"\b[a-z]{3,}\b", text))
+    kinds: dict[str, set[str]] = {}
+    for word in _ARTICLE_NAME.findall(text):
+        if word.lower() not in lower:
+            kinds.setdefault(_kind(word), set()).add(word)
+    return {kind: sorted(words) for kind, words in kinds.items()}
+
+
+def _kind(word: str) -> str:
+    return "0" * len(word) if word.isdigit() else "Aa"
+
+
+def _swapped(positive: Example, names: dict[str, list[str]],
+             rng: random.Random) -> Example | None:
+    """The positive's window with its question made unanswerable there, or None."""
+    window = positive.window
+    held = [m for m in _NAME.finditer(positive.question)
+            if re.search(rf"\b{re.escape(m.group())}\b", window)]
+    if not held:
+        return None
+    match = rng.choice(held)
+    others = [w for w in names.get(_kind(match.group()), ())
+              if w.lower() not in window.lower()]
+    if not others:
+        return None
+    question = (positive.question[: match.start()] + rng.choice(others)
+                + positive.question[match.end() :])
+    return Example(question, window, article=positive.article)

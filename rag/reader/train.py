@@ -42,7 +42,7 @@ def main() -> None:
     batches = _batches(ids, args.batch, args.seed, args.epochs)
     if args.steps:
         batches = batches[: args.steps]  # the learning rate then decays to 0 at this step
-    model = _model(model_dir, args.freeze_layers)
+    model = _model(args.init or model_dir, args.freeze_layers)
     trainable = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(trainable, lr=args.lr, weight_decay=0.01)
     total = len(batches)
@@ -81,6 +81,12 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--windows", type=int, default=0, help="at most this many (0: all)")
     parser.add_argument("--negatives", type=float, default=0.5,
                         help="share of questions that also give a negative window")
+    parser.add_argument("--swaps", type=float, default=0.0,
+                        help="share of questions that also give a swapped negative: the "
+                             "answer's window, a name of the question swapped for another")
+    parser.add_argument("--init", type=Path, default=None,
+                        help="start from this trained reader (a `final` folder of an earlier "
+                             "run) instead of the bare packaged model")
     parser.add_argument("--epochs", type=int, default=1)
     parser.add_argument("--steps", type=int, default=0,
                         help="stop after this many batches (0: every window, every epoch)")
@@ -96,12 +102,12 @@ def _arguments() -> argparse.Namespace:
 
 
 def _settings(args: argparse.Namespace) -> dict:
-    keep = ("seed", "windows", "negatives", "epochs", "batch", "lr", "freeze_layers")
+    keep = ("seed", "windows", "negatives", "swaps", "epochs", "batch", "lr", "freeze_layers")
     return {k: getattr(args, k) for k in keep}
 
 
 def _run_settings(args: argparse.Namespace) -> dict:
-    return _settings(args) | {"steps": args.steps}
+    return _settings(args) | {"steps": args.steps, "init": str(args.init or "")}
 
 
 def _base_model() -> Path:
@@ -119,9 +125,11 @@ def _features(args: argparse.Namespace, tokenizer: object) -> tuple[list, list, 
             return data["ids"], data["type_ids"], data["starts"], data["ends"]
     clock = time.perf_counter()
     # Questions are sampled before windows are built, so a small run mines few negatives.
-    share = min(1.0, 1.1 * args.windows / (QUESTIONS * (1 + args.negatives))) if args.windows \
-        else 1.0
-    examples: list[Example] = squad_examples(args.data, args.seed, args.negatives, share)
+    # About 55% of the questions hold a name or number of their window that can be swapped.
+    per_question = 1 + args.negatives + 0.55 * args.swaps
+    share = min(1.0, 1.1 * args.windows / (QUESTIONS * per_question)) if args.windows else 1.0
+    examples: list[Example] = squad_examples(args.data, args.seed, args.negatives, share,
+                                             args.swaps)
     if args.windows:
         examples = examples[: args.windows]
     pairs = encode_pairs(tokenizer, [e.question for e in examples],  # type: ignore[arg-type]
