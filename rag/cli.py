@@ -35,7 +35,7 @@ def _fail(exc: RagError) -> typer.Exit:
 
 @app.command()
 def index(
-    docs_dir: Annotated[Path | None, typer.Argument(help="Folder of txt, md, html, pdf.")] = None,
+    docs_dir: Annotated[Path | None, typer.Argument(help="Folder of documents.")] = None,
     index_dir: Annotated[Path | None, typer.Option(help="Where the index lives.")] = None,
     rebuild: Annotated[bool, typer.Option(help="Re-embed everything.")] = False,
 ) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
+from platformdirs import user_cache_path
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -32,14 +33,23 @@ class Settings(BaseSettings):
     encoder: Literal["onnx", "torch"] = "onnx"
     reader_path: str = Field(default="", description="Folder of an exported span reader; "
                              "empty: the packaged one.")
-    cache_dir: Path = Field(default=Path("index/models"),
-                            description="Where the model's ONNX export is kept.")
+    cache_dir: Path = Field(default_factory=lambda: user_cache_path("rag"),
+                            description="Where the model's ONNX export is kept: one per user, "
+                                        "whatever the current folder.")
     threads: int = Field(default=0, ge=0, description="Encoder threads; 0: one per core.")
     batch_size: int = Field(default=16, ge=1)
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=0, le=65535)
     api_key: str | None = None
     cors_origins: list[str] = []
+    allowed_hosts: list[str] = Field(default=[], description="Host names served besides "
+                                     "loopback ones when no API key is set.")
+    trusted_proxies: list[str] = Field(default=[], description="Proxy addresses whose "
+                                       "X-Forwarded-For is believed; none by default.")
+    read_timeout: float = Field(default=10.0, gt=0, description="Seconds a client has to "
+                                "send a whole request, from its first byte.")
+    max_connections: int = Field(default=128, ge=1, description="Open connections and "
+                                 "requests at once; more get 503.")
 
     @model_validator(mode="after")
     def _check(self) -> Settings:

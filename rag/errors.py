@@ -5,6 +5,9 @@ RagError
 ├── IndexMissingError  no index where one was expected
 ├── IndexMismatchError index built with another model, dimension or chunking
 ├── IndexCorruptError  a partial, truncated or unreadable index folder
+├── IndexBusyError     another build holds the index folder's write lock
+├── IndexWriteError    the index could not be written (a full disk); the old one still serves
+├── NothingIndexedError no document of the folder could be indexed (the old index stays)
 └── DocumentError      one document could not be read (reported and skipped)
 """
 
@@ -29,6 +32,18 @@ class IndexMismatchError(RagError):
 
 class IndexCorruptError(RagError):
     """The index folder is partial, truncated or unreadable."""
+
+
+class IndexBusyError(RagError):
+    """Another build is writing the same index folder."""
+
+
+class IndexWriteError(RagError):
+    """The index could not be written (no space left); the previous one still serves."""
+
+
+class NothingIndexedError(RagError):
+    """The documents folder is empty, or every file in it was skipped."""
 
 
 class DocumentError(RagError):

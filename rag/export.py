@@ -13,6 +13,7 @@ import json
 import logging
 import os
 import shutil
+import sys
 import tempfile
 import warnings
 from pathlib import Path
@@ -32,7 +33,9 @@ def onnx_folder(model_path: str, cache_dir: Path) -> Path:
     folder = cache_dir / f"onnx-{_key(Path(model_path))}"
     if (folder / CONFIG_FILE).is_file():
         return folder
-    log.warning("exporting %s to ONNX once, into %s (about 15 s)", model_path, folder)
+    # One plain line, not a log record: this is expected work, not a fault.
+    print(f"Preparing the embedding model for ONNX Runtime, once per user (about 15 s): "
+          f"{folder}", file=sys.stderr, flush=True)
     try:
         cache_dir.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(dir=cache_dir, prefix=".export-") as tmp:
@@ -54,7 +57,10 @@ def export(source: Path, folder: Path) -> None:
     settings = _check_pipeline(source)
     import torch
     from transformers import AutoConfig, AutoModel
+    from transformers.utils import logging as transformers_logging
 
+    transformers_logging.set_verbosity_error()
+    transformers_logging.disable_progress_bar()  # "Loading weights" of a local file: noise
     config = AutoConfig.from_pretrained(source)
     # Eager attention traces into the MatMul/Softmax pattern that ORT's optimiser fuses into
     # its Attention operator.
@@ -95,9 +101,15 @@ def trace_and_fuse(module: Any, outputs: list[str], config: Any, path: Path) -> 
         torch.onnx.export(module, (ids, mask, torch.zeros_like(ids)), str(raw), dynamo=False,
                           opset_version=17, input_names=list(INPUTS), output_names=outputs,
                           dynamic_axes=axes)
-    fused = optimize_model(str(raw), model_type="bert", num_heads=int(config.num_attention_heads),
-                           hidden_size=int(config.hidden_size), opt_level=0)
-    fused.save_model_to_file(str(path))
+    # The optimiser logs a dozen INFO lines (one per fusion) from loggers of its own names.
+    logging.disable(logging.INFO)
+    try:
+        fused = optimize_model(str(raw), model_type="bert",
+                               num_heads=int(config.num_attention_heads),
+                               hidden_size=int(config.hidden_size), opt_level=0)
+        fused.save_model_to_file(str(path))
+    finally:
+        logging.disable(logging.NOTSET)
     raw.unlink()
 
 

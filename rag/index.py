@@ -17,7 +17,7 @@ from rag.records import Chunk, Document, Span
 class Manifest(BaseModel):
     """What an index was built from and with; checked on every load."""
 
-    format: int = 2
+    format: int = 3
     package_version: str
     model_name: str
     dimension: int
@@ -30,6 +30,7 @@ class Manifest(BaseModel):
     built_at: str = ""
     build_seconds: float = 0.0
     files: dict[str, int] = {}  # file name -> size in bytes
+    checksums: dict[str, str] = {}  # every file's path in the build -> sha256 of its bytes
 
 
 def expected_manifest(settings: Settings, dimension: int = 384) -> Manifest:

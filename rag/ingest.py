@@ -21,13 +21,21 @@ from rag.errors import (
     IndexCorruptError,
     IndexMismatchError,
     IndexMissingError,
+    NothingIndexedError,
 )
 from rag.index import Index, expected_manifest
 from rag.lexical import build_lexical
-from rag.load import Skipped, file_sha256, list_files, load_document
+from rag.load import (
+    SUFFIXES,
+    Skipped,
+    check_inside,
+    file_sha256,
+    list_files,
+    load_document,
+)
 from rag.records import Chunk, Document, Span
 from rag.sentences import split_sentences
-from rag.store import check_compatible, load_index, read_manifest, save_index
+from rag.store import check_compatible, load_index, read_manifest, save_index, write_lock
 
 log = logging.getLogger(__name__)
 BATCH = 256  # texts per encode call: bounds memory and paces the progress bar
@@ -64,11 +72,21 @@ def build_index(
     encoder: Callable[[], Encoder],
     rebuild: bool = False,
     progress: bool = False,
+    wait: bool = True,
 ) -> BuildReport:
-    """Bring the index in `index_root` up to date with `docs_dir`; returns what changed."""
-    began = time.perf_counter()
+    """Bring the index in `index_root` up to date with `docs_dir`; returns what changed.
+
+    The whole build holds the folder's write lock: a second writer, in this process or
+    another, waits for it (`wait`) or gets IndexBusyError; none can lose the other's work."""
     if not docs_dir.is_dir():
         raise ConfigError(f"Documents folder {docs_dir} does not exist: pass an existing folder.")
+    with write_lock(index_root, wait):
+        return _build(settings, docs_dir, index_root, encoder, rebuild, progress)
+
+
+def _build(settings: Settings, docs_dir: Path, index_root: Path, encoder: Callable[[], Encoder],
+           rebuild: bool, progress: bool) -> BuildReport:
+    began = time.perf_counter()
     report = BuildReport()
     old = None if rebuild else _previous(settings, index_root, report)
     files = dict(list_files(docs_dir))
@@ -77,6 +95,7 @@ def build_index(
     fresh: list[Document] = []
     for doc_id, path in files.items():
         try:  # an unreadable file is skipped like a broken one, not fatal to the build
+            check_inside(doc_id, path, docs_dir)
             sha = file_sha256(path)
             if doc_id in old_docs and old_docs[doc_id].sha256 == sha:
                 report.unchanged.append(doc_id)
@@ -84,10 +103,11 @@ def build_index(
             fresh.append(load_document(doc_id, path, sha))
         except (DocumentError, OSError) as exc:
             reason = exc.reason if isinstance(exc, DocumentError) else str(exc)
-            report.skipped.append(Skipped(doc_id, reason))
-            log.warning("skipped %s: %s", doc_id, reason)
+            report.skipped.append(Skipped(doc_id, reason))  # the caller reports it, once
             continue
         (report.changed if doc_id in old_docs else report.added).append(doc_id)
+    if not report.unchanged and not fresh:
+        raise NothingIndexedError(_nothing_indexed(docs_dir, report.skipped, old is not None))
     dropped = set(report.removed) | set(report.changed)
     dropped |= {s.doc_id for s in report.skipped if s.doc_id in old_docs}
     if old is not None and not fresh and not dropped:
@@ -100,6 +120,17 @@ def build_index(
     report.chunks_total = len(index.chunks)
     report.seconds = time.perf_counter() - began
     return report
+
+
+def _nothing_indexed(docs_dir: Path, skipped: list[Skipped], has_old: bool) -> str:
+    kept = " The index built before stays as it was." if has_old else ""
+    if not skipped:
+        return (f"Nothing was indexed: {docs_dir} holds no files. Put documents there "
+                f"({', '.join(SUFFIXES)}) and index again.{kept}")
+    reasons = "; ".join(f"{s.doc_id}: {s.reason}" for s in skipped[:5])
+    more = f"; and {len(skipped) - 5} more" if len(skipped) > 5 else ""
+    return (f"Nothing was indexed: all {len(skipped)} files in {docs_dir} were skipped "
+            f"({reasons}{more}).{kept}")
 
 
 def _previous(settings: Settings, root: Path, report: BuildReport) -> Index | None:

@@ -8,14 +8,16 @@ from concurrent.futures import ThreadPoolExecutor
 import uvicorn
 
 from rag.api import create_app
+from rag.api.connections import with_deadline
 from rag.config import Settings
 from rag.embed import Encoder, open_encoder
-from rag.errors import ConfigError
+from rag.errors import ConfigError, NothingIndexedError
 from rag.ingest import build_index
 from rag.pipeline import open_reader
 from rag.store import current_folder
 
 log = logging.getLogger("rag.serve")
+KEEP_ALIVE_SECONDS = 20
 
 
 def serve(settings: Settings) -> None:
@@ -35,19 +37,35 @@ def serve(settings: Settings) -> None:
     with ThreadPoolExecutor(1) as pool:
         reading = pool.submit(open_reader, settings)
         encoder = open_encoder(settings)
-        _update_index(settings, encoder, has_docs)
+        problem = _update_index(settings, encoder, has_docs)
         reader = reading.result()
-    app = create_app(settings, encoder=encoder, reader=reader)
+    app = create_app(settings, encoder=encoder, reader=reader, problem=problem)
     uvicorn.run(app, host=settings.host, port=settings.port, access_log=False,
-                log_level="info", timeout_graceful_shutdown=10)
+                log_level="info", timeout_graceful_shutdown=10,
+                http=with_deadline(settings.read_timeout),
+                limit_concurrency=settings.max_connections,
+                # Longer than the idle expiry of common client pools (httpx 5 s, aiohttp
+                # 15 s): the client drops an idle connection first, so it never sends a
+                # request on one the server is closing at that moment.
+                timeout_keep_alive=KEEP_ALIVE_SECONDS,
+                proxy_headers=bool(settings.trusted_proxies),
+                forwarded_allow_ips=",".join(settings.trusted_proxies) or None)
 
 
-def _update_index(settings: Settings, encoder: Encoder, has_docs: bool) -> None:
+def _update_index(settings: Settings, encoder: Encoder, has_docs: bool) -> str | None:
+    """Bring the index up to date; what went wrong with the documents folder, or None.
+    A folder with nothing to index still serves: the old index if any, else /health says why."""
     if has_docs:
-        report = build_index(settings, settings.docs_dir, settings.index_dir, lambda: encoder)
+        try:
+            report = build_index(settings, settings.docs_dir, settings.index_dir,
+                                 lambda: encoder)
+        except NothingIndexedError as exc:
+            log.error("%s", exc)
+            return str(exc)
         for skipped in report.skipped:
             log.warning("skipped %s: %s", skipped.doc_id, skipped.reason)
         log.info("index %s: %s", settings.index_dir, report.summary())
     else:
         log.warning("documents folder %s does not exist: serving the index in %s as it is",
                     settings.docs_dir, settings.index_dir)
+    return None

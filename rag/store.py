@@ -2,7 +2,9 @@
 
 Layout of the index root (index/ by default):
     current -> builds/<stamp>      symlink, replaced atomically by each build
-    builds/<stamp>/manifest.json   model, dimension, chunking, versions, sha256s, file sizes
+    write.lock                     held by the one build writing here (an OS file lock)
+    builds/<stamp>/manifest.json   model, dimension, chunking, versions, sha256s of documents
+                                   and of every file of the build (checked on load), sizes
     builds/<stamp>/documents.jsonl one document a line: id, title, sha256, text, pages, sentences
     builds/<stamp>/chunks.jsonl    one chunk a line: id, doc_id, start, end, page, sentence ids
     builds/<stamp>/chunk_vectors.npy     float32, row i = chunk line i
@@ -13,24 +15,62 @@ Layout of the index root (index/ by default):
 
 from __future__ import annotations
 
+import errno
+import hashlib
 import json
+import logging
 import os
 import shutil
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import faiss
 import numpy as np
 
-from rag.errors import IndexCorruptError, IndexMismatchError, IndexMissingError
+from rag.errors import (
+    IndexBusyError,
+    IndexCorruptError,
+    IndexMismatchError,
+    IndexMissingError,
+    IndexWriteError,
+)
 from rag.index import Index, Manifest
 from rag.lexical import load_lexical, save_lexical
 from rag.records import Chunk, Document, Span
 
-FORMAT = 2  # bump when the files or the tokenisation change: old indexes are rebuilt
+FORMAT = 3  # bump when the files, the tokenisation or the sentence rules change: rebuilt
 FILES = ("documents.jsonl", "chunks.jsonl", "chunk_vectors.npy", "sentence_vectors.npy",
          "dense.faiss")
+
+
+log = logging.getLogger(__name__)
+
+
+@contextmanager
+def write_lock(root: Path, wait: bool = True) -> Iterator[None]:
+    """Hold the index folder's write lock (an OS lock on `root/write.lock`, as Lucene's
+    write.lock): one build at a time, across processes. The OS lets go when its holder dies,
+    so a killed writer never blocks the next. `wait`: wait for the holder (saying so once),
+    else raise IndexBusyError at once."""
+    from filelock import FileLock, Timeout
+
+    root.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(root / "write.lock")
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        if not wait:
+            raise IndexBusyError(f"Another build is writing the index in {root}/: try again "
+                                 "when it ends.") from None
+        log.warning("another build is writing the index in %s/: waiting for it to end", root)
+        lock.acquire()
+    try:
+        yield
+    finally:
+        lock.release()
 
 
 def current_folder(root: Path) -> Path:
@@ -39,12 +79,36 @@ def current_folder(root: Path) -> Path:
 
 
 def save_index(index: Index, root: Path) -> Path:
-    """Write `index` beside the current one, then swap it in with one atomic rename."""
+    """Write `index` beside the current one, then swap it in with one atomic rename.
+    Call it holding `write_lock(root)`. A failed write leaves nothing behind; a full disk
+    is an IndexWriteError that says so."""
     builds = root / "builds"
-    builds.mkdir(parents=True, exist_ok=True)
     stamp = time.strftime("%Y%m%dT%H%M%S") + f"-{os.getpid()}-{time.monotonic_ns() % 10**6}"
     tmp = builds / f".{stamp}.partial"
-    tmp.mkdir()
+    try:
+        builds.mkdir(parents=True, exist_ok=True)
+        remove_partials(root)  # a killed writer's leftovers: room for this one
+        tmp.mkdir()
+        final = _write_build(index, root, tmp, stamp)
+    except OSError as exc:
+        shutil.rmtree(tmp, ignore_errors=True)
+        if exc.errno == errno.ENOSPC:
+            raise IndexWriteError(
+                f"No space left on the disk of {root}/ while writing the index: free some "
+                "space and run the build again. The previous index still serves.") from exc
+        raise
+    _remove_old_builds(builds, keep=final)
+    return final
+
+
+def remove_partials(root: Path) -> None:
+    """Delete the half-written builds that killed or failed writers left in `root`."""
+    for partial in (root / "builds").glob(".*.partial"):
+        shutil.rmtree(partial, ignore_errors=True)
+
+
+def _write_build(index: Index, root: Path, tmp: Path, stamp: str) -> Path:
+    builds = tmp.parent
     _write_documents(index, tmp / "documents.jsonl")
     _write_lines(tmp / "chunks.jsonl", (
         [c.chunk_id, c.doc_id, c.start, c.end, c.page, list(c.sentence_ids)] for c in index.chunks
@@ -56,6 +120,7 @@ def save_index(index: Index, root: Path) -> Path:
     manifest = index.manifest.model_copy(update={
         "format": FORMAT,
         "files": {name: (tmp / name).stat().st_size for name in FILES},
+        "checksums": _checksums(tmp),
     })
     (tmp / "manifest.json").write_text(manifest.model_dump_json(indent=2), encoding="utf-8")
     _fsync_tree(tmp)
@@ -65,8 +130,18 @@ def save_index(index: Index, root: Path) -> Path:
     link.unlink(missing_ok=True)
     link.symlink_to(Path("builds") / stamp)
     os.replace(link, current_folder(root))  # the swap: readers see old or new, never a mix
-    _remove_old_builds(builds, keep=final)
     return final
+
+
+def _checksums(folder: Path) -> dict[str, str]:
+    """sha256 of every file of a build but its manifest, by path inside the build."""
+    out = {}
+    for path in sorted(folder.rglob("*")):
+        if path.is_file() and path.name != "manifest.json":
+            with path.open("rb") as handle:
+                out[path.relative_to(folder).as_posix()] = hashlib.file_digest(
+                    handle, "sha256").hexdigest()
+    return out
 
 
 def read_manifest(root: Path) -> Manifest:
@@ -109,6 +184,12 @@ def load_index(root: Path, expected: Manifest | None = None) -> Index:
         path = folder / name
         if not path.is_file() or path.stat().st_size != size:
             raise IndexCorruptError(f"The index file {path} is missing or truncated: {fix}.")
+    if manifest.checksums:
+        found = _checksums(folder)
+        changed = sorted(n for n, digest in manifest.checksums.items() if found.get(n) != digest)
+        if changed:
+            raise IndexCorruptError(f"The index file {folder / changed[0]} was changed after "
+                                    f"the build (its checksum differs): {fix}.")
     try:
         return _read(folder, manifest)
     except (OSError, ValueError, KeyError, IndexError, RuntimeError, TypeError) as exc:

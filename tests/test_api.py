@@ -125,6 +125,9 @@ BAD_BODIES: list[tuple[str, dict[str, Any], int, str | None]] = [
     ("/ask", {}, 422, "question"),
     ("/ask", {"question": ""}, 422, "question"),
     ("/ask", {"question": "   \n\t"}, 422, "question"),
+    ("/ask", {"question": "\x00\x00"}, 422, "question"),
+    ("/ask", {"question": "\u200b\u2060\u200d"}, 422, "question"),
+    ("/ask", {"question": "\ufdd0\ufffe "}, 422, "question"),
     ("/ask", {"question": LONG}, 422, "question"),
     ("/ask", {"question": "Eiffel?", "k": 0}, 422, "k"),
     ("/ask", {"question": "Eiffel?", "k": 51}, 422, "k"),
@@ -235,12 +238,48 @@ def test_api_key_guards_everything_but_health(keyed_url: str) -> None:
                 response = anonymous.request(method, path, json=body, headers=headers)
                 assert error_of(response, 401)["type"] == "unauthorized", (path, headers)
                 assert response.headers["www-authenticate"] == "Bearer"
+        # The key is checked before the body is read: a stranger learns nothing of its shape.
+        malformed = anonymous.post("/ask", content=b"{not json",
+                                   headers={"Content-Type": "application/json"})
+        assert error_of(malformed, 401)["type"] == "unauthorized"
         assert anonymous.get("/health").status_code == 200
         assert anonymous.get("/openapi.json").status_code == 200
+        # With a key, any Host name may be served: the key is the guard.
+        assert anonymous.get("/health", headers={"Host": "rag.example"}).status_code == 200
     with httpx.Client(base_url=keyed_url, timeout=30,
                       headers={"Authorization": "Bearer s3cret"}) as keyed:
         for method, path, body in calls:
             assert keyed.request(method, path, json=body).status_code == 200, path
+
+
+def test_without_a_key_only_loopback_host_names_are_served(client: httpx.Client) -> None:
+    for host in ("localhost", "127.0.0.1:8000", "[::1]:8000", "LOCALHOST:1"):
+        assert client.get("/health", headers={"Host": host}).status_code == 200, host
+    rebound = client.get("/documents/eiffel.txt", headers={"Host": "rebound.example:8000"})
+    assert error_of(rebound, 403)["message"] == (
+        "Host 'rebound.example' is not served: without RAG_API_KEY only loopback names are; "
+        "add the name to RAG_ALLOWED_HOSTS or set RAG_API_KEY.")
+
+
+def test_without_a_key_a_page_of_another_site_cannot_change_anything(
+    client: httpx.Client,
+) -> None:
+    form = client.post("/reindex", content=b"a=1", headers={
+        "Origin": "http://evil.example", "Content-Type": "application/x-www-form-urlencoded"})
+    assert error_of(form, 403)["message"] == (
+        "A request from the page of 'http://evil.example' may not change anything: without "
+        "RAG_API_KEY only pages of this server may; add the origin to RAG_CORS_ORIGINS or set "
+        "RAG_API_KEY.")
+    own = client.post("/ask", json={"question": "When was the Eiffel Tower completed?"},
+                      headers={"Origin": str(client.base_url).rstrip("/")})
+    assert own.status_code == 200
+    assert client.get("/health", headers={"Origin": "http://evil.example"}).status_code == 200
+
+
+def test_monitors_may_check_with_head(client: httpx.Client) -> None:
+    for path in ("/", "/health"):
+        response = client.head(path)
+        assert response.status_code == 200 and response.content == b"", path
 
 
 def test_cors_is_off_by_default_and_configurable(client: httpx.Client, keyed_url: str) -> None:
@@ -274,7 +313,7 @@ def test_reindex_from_a_remote_client_without_a_key_is_refused(
                                     client=("203.0.113.9", 4000))  # in-process: no traffic
 
     async def post() -> httpx.Response:
-        async with httpx.AsyncClient(transport=transport, base_url="http://rag") as remote:
+        async with httpx.AsyncClient(transport=transport, base_url="http://localhost") as remote:
             return await remote.post("/reindex")
 
     assert error_of(anyio.run(post), 403)["type"] == "forbidden"
@@ -293,7 +332,7 @@ def test_an_unexpected_error_is_a_logged_json_500(
 
     async def get() -> httpx.Response:
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://rag") as c:
+        async with httpx.AsyncClient(transport=transport, base_url="http://localhost") as c:
             return await c.get("/boom", headers={"X-Request-ID": "bug-1"})
 
     error = error_of(anyio.run(get), 500)

@@ -38,6 +38,18 @@ def test_index_then_reindex(tmp_path: Path) -> None:
     assert "documents: 0 added, 0 changed, 0 removed, 1 unchanged, 1 skipped; " in second.stdout
     assert "chunks: 0 embedded, 1 in index;" in second.stdout
     assert "skipped broken.pdf: unreadable pdf" in second.stderr
+    assert second.output.count("broken.pdf") == 1  # named once, in our words
+
+
+def test_an_empty_folder_is_an_error_that_says_why(tmp_path: Path) -> None:
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    result = runner.invoke(app, ["index", str(docs), "--index-dir", str(tmp_path / "index")])
+    assert result.exit_code == 1
+    assert result.stderr == (
+        f"error: Nothing was indexed: {docs} holds no files. Put documents there (.txt, .md, "
+        ".markdown, .html, .htm, .pdf, .docx) and index again.\n")
+    assert not (tmp_path / "index" / "current").exists()
 
 
 def test_missing_docs_folder_is_a_one_line_error(tmp_path: Path) -> None:

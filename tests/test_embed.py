@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -45,6 +46,35 @@ def test_the_export_is_cached_and_names_its_source() -> None:
     meta = json.loads((folder / "encoder.json").read_text())
     assert meta["dimension"] == 384 and meta["max_seq_length"] == 256
     assert meta["source"] == settings.model_path
+
+
+def test_the_export_cache_is_one_per_user(monkeypatch: pytest.MonkeyPatch,
+                                          tmp_path: Path) -> None:
+    import platformdirs
+
+    monkeypatch.delenv("RAG_CACHE_DIR", raising=False)
+    monkeypatch.chdir(tmp_path)  # wherever the user stands
+    assert Settings().cache_dir == platformdirs.user_cache_path("rag")
+    monkeypatch.setenv("RAG_CACHE_DIR", str(tmp_path / "mine"))
+    assert Settings().cache_dir == tmp_path / "mine"
+
+
+def test_two_first_runs_at_once_export_once_each_saying_one_line(tmp_path: Path) -> None:
+    """Two processes that find no export both make one; one rename wins, the other's
+    staging folder goes; each prints one plain line and nothing of the libraries'."""
+    script = ("from rag.config import Settings\nfrom rag.embed import open_encoder\n"
+              "print(open_encoder(Settings()).encode_query('bees').shape)\n")
+    env = {**os.environ, "RAG_CACHE_DIR": str(tmp_path / "cache")}
+    runs = [subprocess.Popen([sys.executable, "-c", script], env=env, text=True,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE) for _ in range(2)]
+    outputs = [run.communicate(timeout=300) for run in runs]
+    assert [run.returncode for run in runs] == [0, 0]
+    folders = sorted((tmp_path / "cache").iterdir())
+    assert [f.name.startswith("onnx-") for f in folders] == [True]
+    for stdout, stderr in outputs:
+        assert stdout == "(384,)\n"
+        assert stderr == ("Preparing the embedding model for ONNX Runtime, once per user "
+                          f"(about 15 s): {folders[0]}\n")
 
 
 def test_a_model_with_other_pooling_is_refused_with_advice(tmp_path: Path) -> None:

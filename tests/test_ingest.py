@@ -17,7 +17,7 @@ from rag.chunk import make_splitter
 from rag.config import Settings
 from rag.dense import search_dense
 from rag.embed import Encoder
-from rag.errors import ConfigError
+from rag.errors import ConfigError, NothingIndexedError
 from rag.index import Index, expected_manifest
 from rag.ingest import BuildReport, build_index
 from rag.lexical import lexical_scores
@@ -46,7 +46,7 @@ GOOD = ["glacier.pdf", "penguin.md", "volcano.html", "zebra.txt"]
 # (chunk_id, doc_id, start, end, page) of the first build with chunk_size=100, overlap=20.
 CHUNKS = [
     (0, "glacier.pdf", 0, 69, 1),
-    (1, "glacier.pdf", 71, 138, 2),
+    (1, "glacier.pdf", 72, 139, 2),
     (2, "penguin.md", 0, 91, None),
     (3, "penguin.md", 93, 163, None),
     (4, "volcano.html", 0, 65, None),
@@ -67,7 +67,7 @@ def write_corpus(folder: Path) -> None:
     rng = random.Random(3)
     noise = bytes(rng.getrandbits(8) for _ in range(999))
     (folder / "broken.pdf").write_bytes(b"%PDF-1.4\n" + noise)
-    (folder / "notes.docx").write_bytes(b"PK\x03\x04")
+    (folder / "notes.xlsx").write_bytes(b"PK\x03\x04")
 
 
 def snapshot(root: Path) -> tuple[str, list[str]]:
@@ -139,9 +139,9 @@ def test_first_build_indexes_every_format(
     report = base[1]
     assert report.added == GOOD
     assert (report.changed, report.removed, report.unchanged) == ([], [], [])
-    assert [s.doc_id for s in report.skipped] == ["broken.pdf", "notes.docx"]
+    assert [s.doc_id for s in report.skipped] == ["broken.pdf", "notes.xlsx"]
     assert report.skipped[0].reason.startswith("unreadable pdf")
-    assert report.skipped[1].reason.startswith("unsupported file type '.docx'")
+    assert report.skipped[1].reason.startswith("unsupported file type '.xlsx'")
     assert (report.chunks_embedded, report.chunks_total) == (8, 8)
     assert report.full_rebuild_reason == ""
     assert report.summary().startswith(
@@ -237,29 +237,61 @@ def test_deleting_a_file_removes_it_everywhere(work: Settings) -> None:
 def test_file_that_turns_corrupt_is_skipped_and_dropped(work: Settings) -> None:
     (work.docs_dir / "glacier.pdf").write_bytes(b"%PDF-1.4\n\x00\x01 garbage")
     report = build_without_model(work)
-    assert [s.doc_id for s in report.skipped] == ["broken.pdf", "glacier.pdf", "notes.docx"]
+    assert [s.doc_id for s in report.skipped] == ["broken.pdf", "glacier.pdf", "notes.xlsx"]
     index = load(work)
     assert sorted(index.documents) == ["penguin.md", "volcano.html", "zebra.txt"]
     assert [c.chunk_id for c in index.chunks] == [2, 3, 4, 5, 6, 7]
 
 
 @pytest.mark.skipif(not Path("/proc/self/mem").is_file(), reason="needs Linux /proc")
-def test_unreadable_file_is_skipped_not_fatal(work: Settings) -> None:
+def test_a_link_to_an_unreadable_file_outside_is_skipped_not_fatal(work: Settings) -> None:
     (work.docs_dir / "locked.txt").symlink_to("/proc/self/mem")  # reading it fails with EIO
     report = build_without_model(work)
-    assert [s.doc_id for s in report.skipped] == ["broken.pdf", "locked.txt", "notes.docx"]
-    assert "Input/output error" in report.skipped[1].reason
+    assert [s.doc_id for s in report.skipped] == ["broken.pdf", "locked.txt", "notes.xlsx"]
+    assert report.skipped[1].reason.startswith("a link to /proc/")
     assert report.unchanged == GOOD
 
 
-def test_removing_every_file_leaves_an_empty_index(work: Settings) -> None:
+def test_removing_every_file_keeps_the_old_index_and_says_why(work: Settings) -> None:
+    before = snapshot(work.index_dir)
     for path in work.docs_dir.iterdir():
         path.unlink()
+    with pytest.raises(NothingIndexedError) as info:
+        build_without_model(work)
+    assert str(info.value) == (
+        f"Nothing was indexed: {work.docs_dir} holds no files. Put documents there (.txt, .md, "
+        ".markdown, .html, .htm, .pdf, .docx) and index again. The index built before stays "
+        "as it was.")
+    assert snapshot(work.index_dir) == before
+
+
+def test_a_folder_of_only_broken_files_is_an_error(
+    tmp_path: Path, encoder: Encoder, make_settings: Callable[..., Settings]
+) -> None:
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "notes.xlsx").write_bytes(b"PK")
+    (docs / "empty.txt").write_text("  \n", encoding="utf-8")
+    with pytest.raises(NothingIndexedError) as info:
+        build_index(make_settings(docs, tmp_path / "index"), docs, tmp_path / "index",
+                    lambda: encoder)
+    assert str(info.value) == (
+        f"Nothing was indexed: all 2 files in {docs} were skipped (empty.txt: empty: no text to "
+        "index; notes.xlsx: unsupported file type '.xlsx'; supported: .txt, .md, .markdown, "
+        ".html, .htm, .pdf, .docx).")
+    assert not (tmp_path / "index" / "current").exists()
+
+
+def test_a_link_out_of_the_folder_is_skipped(work: Settings, tmp_path: Path) -> None:
+    secret = tmp_path / "secret.txt"
+    secret.write_text("The vault code is 4711.", encoding="utf-8")
+    (work.docs_dir / "link.txt").symlink_to(secret)
     report = build_without_model(work)
-    assert report.removed == GOOD
-    index = load(work)
-    assert (index.chunks, index.documents, index.dense.ntotal) == ([], {}, 0)
-    assert lexical_scores(index.lexical, "zebras", 0).shape == (0,)
+    assert [s.doc_id for s in report.skipped] == ["broken.pdf", "link.txt", "notes.xlsx"]
+    assert report.skipped[1].reason == (
+        f"a link to {secret}, outside the documents folder: not indexed; copy the file into "
+        "the folder to index it")
+    assert "link.txt" not in load(work).documents
 
 
 def test_killed_save_keeps_the_previous_index(
@@ -328,7 +360,7 @@ def test_missing_docs_folder_is_a_config_error(
     settings = make_settings(tmp_path / "nope", tmp_path / "index")
     with pytest.raises(ConfigError, match="does not exist"):
         build(settings)
-    assert not (tmp_path / "index").exists()
+    assert not (tmp_path / "index" / "current").exists()
 
 
 def test_default_corpus_offsets_hold(

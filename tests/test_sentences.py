@@ -56,6 +56,51 @@ def test_line_breaks_and_bullets_end_sentences() -> None:
     ]
 
 
+WRAPPED = (
+    "Volcanoes of Iceland\n"
+    "Iceland sits astride the Mid-Atlantic Ridge, where the North\n"
+    "American and Eurasian plates pull apart at about 2 centimetres a\n"
+    "year. Hekla erupted in 1104.\n"
+    "\n"
+    "- Laki erupted in 1783\n"
+    "- Surtsey rose from the sea in 1963\n"
+    "Name | Height\n"
+    "Hekla | 1,491 m\n"
+)
+
+
+def test_wrapped_lines_join_while_titles_items_and_rows_stay_apart() -> None:
+    assert split_sentences(WRAPPED) == [
+        Span(0, 20), Span(21, 152), Span(153, 175), Span(179, 199), Span(202, 235),
+        Span(236, 249), Span(250, 265),
+    ]
+    assert texts(WRAPPED) == [
+        "Volcanoes of Iceland",
+        "Iceland sits astride the Mid-Atlantic Ridge, where the North\n"
+        "American and Eurasian plates pull apart at about 2 centimetres a\nyear.",
+        "Hekla erupted in 1104.",
+        "Laki erupted in 1783",
+        "Surtsey rose from the sea in 1963",
+        "Name | Height",
+        "Hekla | 1,491 m",
+    ]
+
+
+def test_a_blank_line_ends_a_sentence_without_a_stop() -> None:
+    text = "The wall is measured at\n\n21,196 kilometres by the survey of 2012."
+    assert texts(text) == ["The wall is measured at", "21,196 kilometres by the survey of 2012."]
+
+
+def test_a_page_break_is_a_line_break() -> None:
+    text = "A survey in 2012 measured the whole wall at\n\f\n21,196 kilometres in all."
+    assert split_sentences(text) == [Span(0, len(text))]
+
+
+def test_the_default_corpus_keeps_one_sentence_a_line(corpus: str) -> None:
+    """Its paragraphs are single lines: no sentence of it spans two."""
+    assert not [s for s in split_sentences(corpus) if "\n" in corpus[s.start : s.end]]
+
+
 def test_inline_bullets_end_sentences() -> None:
     text = "Capitals: Paris • Rome • Madrid"
     assert split_sentences(text) == [Span(0, 15), Span(18, 22), Span(25, 31)]

@@ -8,8 +8,8 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable
-from contextlib import AbstractContextManager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +21,7 @@ import rag.api
 from rag.api import create_app
 from rag.cli import app as cli
 from rag.embed import Encoder
+from rag.store import load_index, write_lock
 
 LiveServer = Callable[[Any], AbstractContextManager[str]]
 
@@ -35,37 +36,128 @@ def test_public_api() -> None:
     assert rag.api.__all__ == ["create_app"]
 
 
-def test_rag_serve_indexes_the_folder_then_serves_it(tmp_path: Path) -> None:
-    docs = write_docs(tmp_path / "docs", API_DOCS)
+@contextmanager
+def rag_serve(docs: Path, index_dir: Path, log_path: Path,
+              **settings: str) -> Iterator[tuple[str, dict]]:
+    """`rag serve` in its own process (with RAG_<NAME> `settings`); yields its URL and its
+    first /health body."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("RAG_")}
+    env |= {f"RAG_{name.upper()}": value for name, value in settings.items()}
     command = [str(Path(sys.executable).parent / "rag"), "serve", "--port", str(port),
-               "--docs", str(docs), "--index-dir", str(tmp_path / "index")]
-    log = (tmp_path / "serve.log").open("w+")
+               "--docs", str(docs), "--index-dir", str(index_dir)]
+    log = log_path.open("w+")
     server = subprocess.Popen(command, env={**env, "RAG_HOST": "127.0.0.1"}, stdout=log,
                               stderr=subprocess.STDOUT)
     try:
         url = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 120
         while True:
-            assert server.poll() is None, (tmp_path / "serve.log").read_text()
+            assert server.poll() is None, log_path.read_text()
             assert time.monotonic() < deadline, "rag serve did not come up"
             try:
                 health = httpx.get(f"{url}/health", timeout=2).json()
                 break
             except httpx.TransportError:
                 time.sleep(0.2)
+        yield url, health
+    finally:
+        server.send_signal(signal.SIGINT)
+        server.wait(timeout=30)
+        log.close()
+
+
+def test_rag_serve_indexes_the_folder_then_serves_it(tmp_path: Path) -> None:
+    docs = write_docs(tmp_path / "docs", API_DOCS)
+    with rag_serve(docs, tmp_path / "index", tmp_path / "serve.log") as (url, health):
         assert health["ready"] is True and health["documents"] == 3
         answer = httpx.post(f"{url}/ask", json={"question": "When did Apollo 11 land?"},
                             headers={"X-Request-ID": "serve-1"}, timeout=30).json()
         assert answer["answer"] == "July 20, 1969"
-    finally:
-        server.send_signal(signal.SIGINT)
-        server.wait(timeout=30)
     output = (tmp_path / "serve.log").read_text()
     assert "documents: 3 added" in output
     assert '"POST /ask" 200' in output and "request_id=serve-1" in output
     assert (tmp_path / "index" / "current" / "manifest.json").is_file()
+
+
+def test_rag_serve_over_an_empty_folder_says_why_on_health(tmp_path: Path) -> None:
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    why = ("Nothing was indexed: docs holds no files. Put documents there (.txt, .md, "
+           ".markdown, .html, .htm, .pdf, .docx) and index again.")  # no full path to clients
+    with rag_serve(docs, tmp_path / "index", tmp_path / "serve.log") as (url, health):
+        assert health["ready"] is False and health["reason"] == why
+        refused = httpx.post(f"{url}/ask", json={"question": "Anyone there?"})
+        assert refused.status_code == 503 and why in refused.json()["error"]["message"]
+    assert (tmp_path / "serve.log").read_text().count("rag.serve Nothing was indexed") == 1
+
+
+def closed_by_server(sock: socket.socket, within: float) -> bool:
+    """Whether the server closes `sock` within `within` seconds."""
+    sock.settimeout(within)
+    try:
+        while sock.recv(1024):  # whatever it says before it closes
+            pass
+    except ConnectionResetError:
+        return True
+    except TimeoutError:
+        return False
+    return True
+
+
+def test_slow_and_silent_clients_are_dropped_and_connections_bounded(tmp_path: Path) -> None:
+    docs = write_docs(tmp_path / "docs", API_DOCS)
+    with rag_serve(docs, tmp_path / "index", tmp_path / "serve.log", read_timeout="1",
+                   max_connections="4") as (url, _):
+        port = int(url.rsplit(":", 1)[1])
+        silent = [socket.create_connection(("127.0.0.1", port)) for _ in range(4)]
+        time.sleep(0.2)
+        assert httpx.get(f"{url}/health").status_code == 503  # 5 connections: over the bound
+        began = time.monotonic()
+        assert all(closed_by_server(s, within=5) for s in silent)
+        assert time.monotonic() - began < 3
+        assert httpx.get(f"{url}/health").status_code == 200
+        half = socket.create_connection(("127.0.0.1", port))
+        half.sendall(b"POST /ask HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Le")
+        trickle = socket.create_connection(("127.0.0.1", port))
+        trickle.sendall(b"POST /ask HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                        b"Content-Type: application/json\r\nContent-Length: 40\r\n\r\n")
+        began = time.monotonic()
+        for byte in b'{"question": "Who':  # a byte every 0.3 s
+            try:
+                trickle.sendall(bytes([byte]))
+            except OSError:
+                break
+            time.sleep(0.3)
+        assert closed_by_server(half, within=5) and closed_by_server(trickle, within=5)
+        assert time.monotonic() - began < 4
+        for sock in (*silent, half, trickle):
+            sock.close()
+    assert "request not read within 1 s: connection closed" in (tmp_path / "serve.log"
+                                                                ).read_text()
+
+
+def test_two_writers_on_one_index_take_turns(tmp_path: Path) -> None:
+    """Two `rag index --rebuild` at once: the second waits for the first, both succeed, and
+    the index holds one whole build (before the lock, one build was silently lost)."""
+    docs = write_docs(tmp_path / "docs", API_DOCS)
+    index = tmp_path / "index"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RAG_")}
+    command = [str(Path(sys.executable).parent / "rag"), "index", str(docs), "--index-dir",
+               str(index), "--rebuild"]
+    with write_lock(index):  # both start while a build runs
+        writers = [subprocess.Popen(command, env=env, text=True, stdout=subprocess.PIPE,
+                                    stderr=subprocess.PIPE) for _ in range(2)]
+        time.sleep(3)
+        assert [w.poll() for w in writers] == [None, None]
+    outputs = [w.communicate(timeout=120) for w in writers]
+    assert [w.returncode for w in writers] == [0, 0]
+    for stdout, stderr in outputs:
+        assert "documents: 3 added" in stdout
+        assert f"another build is writing the index in {index}/: waiting for it to end" in stderr
+    builds = sorted(p.name for p in (index / "builds").iterdir())
+    assert builds == [(index / "current").resolve().name]
+    assert len(load_index(index).documents) == 3
 
 
 def test_rag_serve_without_documents_or_index_is_a_one_line_error(tmp_path: Path) -> None:
@@ -95,7 +187,8 @@ def test_not_ready_without_an_index_until_a_reindex(tmp_path: Path, encoder: Enc
     with live_server(create_app(settings, encoder=encoder)) as url:
         health = httpx.get(f"{url}/health")
         assert health.status_code == 503 and health.json()["ready"] is False
-        assert "No index in" in health.json()["reason"]
+        assert health.json()["reason"] == (
+            "No index in index/: run `rag index DOCS_DIR --index-dir index`.")  # no full paths
         refused = httpx.post(f"{url}/ask", json={"question": "When was the Eiffel Tower built?"})
         assert refused.status_code == 503 and refused.json()["error"]["type"] == "unavailable"
         assert "POST /reindex" in refused.json()["error"]["message"]

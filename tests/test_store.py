@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import errno
+import hashlib
 import json
 import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -14,12 +18,26 @@ from rag.chunk import chunk_document, make_splitter
 from rag.config import Settings
 from rag.dense import build_dense, search_dense
 from rag.embed import Encoder
-from rag.errors import IndexCorruptError, IndexMismatchError, IndexMissingError
+from rag.errors import (
+    IndexBusyError,
+    IndexCorruptError,
+    IndexMismatchError,
+    IndexMissingError,
+    IndexWriteError,
+)
 from rag.index import Index, Manifest, expected_manifest
 from rag.lexical import build_lexical, lexical_scores
 from rag.records import Chunk, Document
 from rag.sentences import split_sentences
-from rag.store import FILES, FORMAT, current_folder, load_index, read_manifest, save_index
+from rag.store import (
+    FILES,
+    FORMAT,
+    current_folder,
+    load_index,
+    read_manifest,
+    save_index,
+    write_lock,
+)
 
 TEXTS = {
     "zebra.txt": "Zebras live in the grasslands of Kenya. Their stripes confuse biting flies.\n\n"
@@ -86,9 +104,9 @@ def test_round_trip_is_identical(original: Index, saved: Path) -> None:
     assert np.array_equal(loaded.sentence_vectors, original.sentence_vectors)
     assert loaded.row_of == original.row_of
     assert loaded.sentence_base == original.sentence_base
-    assert loaded.manifest.model_dump(exclude={"files"}) == original.manifest.model_dump(
-        exclude={"files"}
-    )
+    written = {"files", "checksums"}  # filled in by the save
+    assert loaded.manifest.model_dump(exclude=written) == original.manifest.model_dump(
+        exclude=written)
     rows = len(original.chunks)
     probes = [*original.chunk_vectors, original.chunk_vectors.mean(axis=0)]
     for probe in probes:
@@ -172,6 +190,83 @@ def test_damaged_bm25_file_is_corrupt(copy: Path, name: str) -> None:
     path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
     with pytest.raises(IndexCorruptError):
         load_index(copy)
+
+
+def test_an_edit_that_keeps_the_size_is_caught_by_the_checksums(copy: Path) -> None:
+    path = current_folder(copy).resolve() / "documents.jsonl"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("two months", "six months"), encoding="utf-8")
+    with pytest.raises(IndexCorruptError) as info:
+        load_index(copy)
+    assert str(info.value) == (
+        f"The index file {path} was changed after the build (its checksum differs): rebuild "
+        f"it with `rag index DOCS_DIR --index-dir {copy} --rebuild`.")
+
+
+def test_the_manifest_holds_a_checksum_of_every_file(saved: Path) -> None:
+    folder = current_folder(saved).resolve()
+    sums = read_manifest(saved).checksums
+    files = sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*")
+                   if p.is_file() and p.name != "manifest.json")
+    assert sorted(sums) == files and "bm25/vocab.index.json" in sums
+    assert sums["chunks.jsonl"] == hashlib.sha256((folder / "chunks.jsonl").read_bytes()
+                                                  ).hexdigest()
+
+
+def test_a_killed_writers_partial_is_removed_by_the_next_build(original: Index,
+                                                               copy: Path) -> None:
+    junk = copy / "builds" / ".20260101T000000-1-1.partial"
+    junk.mkdir()
+    (junk / "chunk_vectors.npy").write_bytes(b"\0" * 1000)
+    folder = save_index(original, copy)
+    assert [p.name for p in (copy / "builds").iterdir()] == [folder.name]
+
+
+def test_a_full_disk_is_one_clear_error_and_leaves_nothing(
+    original: Index, copy: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    before = os.readlink(current_folder(copy))
+
+    def full(*args: object, **kwargs: object) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr("rag.store.faiss.write_index", full)  # the disk fills up mid-build
+    with pytest.raises(IndexWriteError) as info:
+        save_index(original, copy)
+    assert str(info.value) == (
+        f"No space left on the disk of {copy}/ while writing the index: free some space and "
+        "run the build again. The previous index still serves.")
+    assert os.readlink(current_folder(copy)) == before
+    assert [p.name for p in (copy / "builds").iterdir()] == [Path(before).name]
+    assert load_index(copy).chunks == original.chunks
+
+
+def test_a_second_writer_waits_or_is_told(tmp_path: Path) -> None:
+    with (write_lock(tmp_path), pytest.raises(IndexBusyError) as info,
+          write_lock(tmp_path, wait=False)):
+        pass
+    assert str(info.value) == (f"Another build is writing the index in {tmp_path}/: try "
+                               "again when it ends.")
+    with write_lock(tmp_path, wait=False):  # released: free again
+        pass
+
+
+def test_a_killed_writer_does_not_hold_the_lock(tmp_path: Path) -> None:
+    script = ("import sys, time\nfrom pathlib import Path\nfrom rag.store import write_lock\n"
+              "with write_lock(Path(sys.argv[1])):\n    print('held', flush=True)\n"
+              "    time.sleep(60)\n")
+    writer = subprocess.Popen([sys.executable, "-c", script, str(tmp_path)],
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert writer.stdout is not None and writer.stdout.readline() == "held\n"
+        with pytest.raises(IndexBusyError), write_lock(tmp_path, wait=False):
+            pass
+        writer.kill()  # kill -9: no chance to release anything
+        writer.wait(timeout=10)
+        with write_lock(tmp_path, wait=False):
+            pass
+    finally:
+        writer.kill()
 
 
 def test_missing_file_is_corrupt(copy: Path) -> None:

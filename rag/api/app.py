@@ -20,7 +20,7 @@ from rag.api import (
     routes_search,
     routes_web,
 )
-from rag.api.middleware import BodyLimit, RequestContext
+from rag.api.middleware import BodyLimit, LocalOnly, RequestContext
 from rag.api.openai_models import stream_openapi
 from rag.api.schemas import MAX_BODY_BYTES
 from rag.api.service import Service
@@ -38,10 +38,12 @@ Errors have one shape: `{"error": {"type", "message", "param", "request_id"}}`. 
 
 
 def create_app(settings: Settings, pipeline: Pipeline | None = None, *,
-               encoder: Encoder | None = None, reader: Reader | None = None) -> FastAPI:
+               encoder: Encoder | None = None, reader: Reader | None = None,
+               problem: str | None = None) -> FastAPI:
     """The HTTP API over `pipeline`, or over the index in settings.index_dir loaded at startup
-    (reusing `encoder` and `reader` when given)."""
-    service = Service(settings, pipeline, encoder, reader)
+    (reusing `encoder` and `reader` when given). `problem`: why the last build indexed
+    nothing, told by /health when there is no index to serve."""
+    service = Service(settings, pipeline, encoder, reader, problem)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -59,6 +61,9 @@ def create_app(settings: Settings, pipeline: Pipeline | None = None, *,
     # Added innermost first: RequestContext wraps everything, so even a 413 or a CORS
     # preflight gets a request id and an access log line.
     app.add_middleware(BodyLimit, max_bytes=MAX_BODY_BYTES)
+    if not settings.api_key:
+        app.add_middleware(LocalOnly, hosts=settings.allowed_hosts,
+                           origins=settings.cors_origins)
     if settings.cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins,
                            allow_methods=["GET", "POST"],

@@ -18,15 +18,31 @@ Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 
 async def require_key(service: ServiceDep, credentials: Credentials) -> None:
     """With an API key set, demand `Authorization: Bearer <key>`; without one, let all in."""
-    key = service.settings.api_key
-    if not key:
-        return
-    given = credentials.credentials if credentials else ""
+    refusal = _refusal(service.settings.api_key, credentials.credentials if credentials else "")
+    if refusal is not None:
+        raise refusal
+
+
+def key_refusal(request: Request) -> ApiError | None:
+    """The 401 of a request to a guarded route without the key. FastAPI reads the body
+    before it runs dependencies; its validation errors ask this first, so a caller without
+    the key learns nothing about what the body should be."""
+    route = request.scope.get("route")
+    dependant = getattr(route, "dependant", None)
+    if dependant is None or not any(d.call is require_key for d in dependant.dependencies):
+        return None
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    return _refusal(request.app.state.service.settings.api_key,
+                    token.strip() if scheme.lower() == "bearer" else "")
+
+
+def _refusal(key: str | None, given: str) -> ApiError | None:
     # Bytes, so a non-ASCII header cannot make compare_digest raise.
-    if not hmac.compare_digest(given.encode("utf-8"), key.encode("utf-8")):
-        raise ApiError(401, "unauthorized",
-                       "Missing or wrong API key: send `Authorization: Bearer <RAG_API_KEY>`.",
-                       headers={"WWW-Authenticate": "Bearer"})
+    if not key or hmac.compare_digest(given.encode("utf-8"), key.encode("utf-8")):
+        return None
+    return ApiError(401, "unauthorized",
+                    "Missing or wrong API key: send `Authorization: Bearer <RAG_API_KEY>`.",
+                    headers={"WWW-Authenticate": "Bearer"})
 
 
 async def require_reindex_right(request: Request, service: ServiceDep) -> None:
@@ -38,6 +54,8 @@ async def require_reindex_right(request: Request, service: ServiceDep) -> None:
         local = ipaddress.ip_address(host).is_loopback
     except ValueError:
         local = False
+    # A configured proxy's own address means it sent no X-Forwarded-For: the client is unknown.
+    local = local and host not in service.settings.trusted_proxies
     if not local:
         raise ApiError(403, "forbidden",
                        "POST /reindex is allowed only from 127.0.0.1 when no RAG_API_KEY is set.")

@@ -76,6 +76,11 @@ async def _http_error(request: Request, exc: HTTPException) -> JSONResponse:
 
 
 async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+    from rag.api.auth import key_refusal  # auth raises ApiError from here: import at call
+
+    refusal = key_refusal(request)
+    if refusal is not None:
+        return await _http_error(request, refusal)
     errors = list(exc.errors())
     status, kind, message, param = describe_validation(errors, request.headers.get("content-type"))
     _log_client_error(request, status, message)

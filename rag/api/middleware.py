@@ -98,3 +98,52 @@ class BodyLimit:
 
     def _message(self) -> str:
         return f"The request body is larger than {self.max_bytes:,} bytes."
+
+
+LOOPBACK_NAMES = ("127.0.0.1", "localhost", "::1")
+_SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+
+
+class LocalOnly:
+    """Without an API key, serve only requests addressed to this machine: the Host must be a
+    loopback name (or a configured one), so a page on another site cannot reach the server
+    through DNS rebinding; and a request that changes state must not come from a page of
+    another origin (a cross-site form POST to /reindex needs no preflight)."""
+
+    def __init__(self, app: ASGIApp, hosts: list[str], origins: list[str]) -> None:
+        self.app = app
+        self.hosts = {h.lower() for h in (*LOOPBACK_NAMES, *hosts)}
+        self.origins = set(origins)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = Headers(scope=scope)
+        problem = None
+        host = _hostname(headers.get("host", ""))
+        origin = headers.get("origin")
+        if host not in self.hosts:
+            problem = (f"Host {printable(host)!r} is not served: without RAG_API_KEY only "
+                       "loopback names are; add the name to RAG_ALLOWED_HOSTS or set "
+                       "RAG_API_KEY.")
+        elif (origin is not None and scope["method"] not in _SAFE_METHODS
+              and origin not in self.origins
+              and _hostname(origin.partition("://")[2]) not in self.hosts):
+            problem = (f"A request from the page of {printable(origin)!r} may not change "
+                       "anything: without RAG_API_KEY only pages of this server may; add the "
+                       "origin to RAG_CORS_ORIGINS or set RAG_API_KEY.")
+        if problem is None:
+            await self.app(scope, receive, send)
+            return
+        log.warning("refused %s %s: %s", scope["method"], printable(scope["path"]), problem)
+        response = error_response(403, "forbidden", problem, scope.get(REQUEST_ID))
+        await response(scope, receive, send)
+
+
+def _hostname(authority: str) -> str:
+    """The host of "host:port", "[::1]:8000" or "host", lower case, without the port."""
+    authority = authority.strip().lower()
+    if authority.startswith("["):
+        return authority[1 : authority.find("]")] if "]" in authority else authority
+    return authority.rsplit(":", 1)[0] if authority.count(":") == 1 else authority

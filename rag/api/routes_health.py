@@ -10,10 +10,12 @@ from rag.api.auth import require_key, require_reindex_right
 from rag.api.errors import ApiError
 from rag.api.schemas import ERRORS, Health, ReindexReport
 from rag.api.service import ServiceDep
+from rag.errors import IndexBusyError
 
 router = APIRouter(tags=["service"])
 
 
+@router.head("/health", include_in_schema=False)  # monitors check with HEAD
 @router.get("/health", response_model=Health, summary="Readiness and what is served",
             responses={503: {"model": Health, "description": "No index loaded"}})
 async def health(service: ServiceDep) -> JSONResponse:
@@ -27,7 +29,7 @@ async def health(service: ServiceDep) -> JSONResponse:
         model=manifest.model_name if manifest else service.settings.model_name,
         index_built_at=manifest.built_at if manifest else None,
         reindexing=service.build_lock.locked(),
-        reason=None if pipeline else service.reason,
+        reason=None if pipeline else service.public(service.reason),
     )
     return JSONResponse(body.model_dump(), status_code=200 if pipeline else 503)
 
@@ -45,5 +47,7 @@ async def reindex(service: ServiceDep) -> ReindexReport:
     try:
         # The worker thread runs to the end even if the client goes away; the lock waits for it.
         return await anyio.to_thread.run_sync(service.reindex)
+    except IndexBusyError as exc:  # a `rag index` in another process holds the folder
+        raise ApiError(409, "conflict", str(exc)) from exc
     finally:
         service.build_lock.release()

@@ -29,7 +29,7 @@ HEADERS = {
 router = APIRouter(tags=["web"], include_in_schema=False)
 
 
-@router.get("/")
+@router.api_route("/", methods=["GET", "HEAD"])  # monitors check with HEAD
 async def page() -> FileResponse:
     """The chat page."""
     return FileResponse(WEB / "index.html", media_type="text/html", headers=HEADERS)

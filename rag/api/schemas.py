@@ -45,10 +45,12 @@ def question_text(text: str) -> str:
 
 
 Question = Annotated[str, AfterValidator(question_text)]
-# Not blank: one character that is not white space. Spelled out, not \S, because Python,
-# Rust (pydantic) and ECMAScript (JSON Schema) disagree on what \s covers (\x1c-\x1f, \x85,
-# \ufeff); in the schema too, so generated clients and fuzzers know blank is refused.
-NOT_BLANK = r"[^\t\n\v\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]"
+# Not blank: one character that shows. Not white space, control characters (NUL...),
+# zero-width and other invisible format characters, or noncharacters. Spelled out, not \S,
+# because Python, Rust (pydantic) and ECMAScript (JSON Schema) disagree on what \s covers;
+# in the schema too, so generated clients and fuzzers know blank is refused.
+NOT_BLANK = (r"[^\x00-\x20\x7f-\xa0\xad\u1680\u180e\u2000-\u200f\u2028-\u202f\u205f-\u206f"
+             r"\u3000\ufdd0-\ufdef\ufeff\ufffe\uffff]")
 _NOT_BLANK = re.compile(NOT_BLANK)
 
 

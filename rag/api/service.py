@@ -17,7 +17,13 @@ from rag.api.errors import ApiError
 from rag.api.schemas import ReindexReport, SkippedFile
 from rag.config import Settings
 from rag.embed import Encoder, open_encoder
-from rag.errors import IndexCorruptError, IndexMismatchError, IndexMissingError, RagError
+from rag.errors import (
+    IndexCorruptError,
+    IndexMismatchError,
+    IndexMissingError,
+    NothingIndexedError,
+    RagError,
+)
 from rag.ingest import build_index
 from rag.pipeline import Pipeline, open_reader
 from rag.reader.onnx_reader import Reader
@@ -30,8 +36,10 @@ class Service:
     """The state of one app: settings, encoder, reader, serving pipeline and reindex lock."""
 
     def __init__(self, settings: Settings, pipeline: Pipeline | None = None,
-                 encoder: Encoder | None = None, reader: Reader | None = None) -> None:
+                 encoder: Encoder | None = None, reader: Reader | None = None,
+                 problem: str | None = None) -> None:
         self.settings = settings
+        self.problem = problem  # why the last build indexed nothing
         self.pipeline = pipeline
         self.encoder = encoder or (pipeline.encoder if pipeline else None)
         self.reader = reader or (pipeline.reader if pipeline else None)
@@ -48,14 +56,28 @@ class Service:
             self.pipeline = Pipeline.load(self.settings, encoder=self.encoder, reader=self.reader)
             self.reason = None
         except (IndexMissingError, IndexMismatchError, IndexCorruptError) as exc:
-            self.reason = str(exc)
+            self.reason = self.problem if isinstance(exc, IndexMissingError) and self.problem \
+                else str(exc)
             log.warning("not ready: %s", exc)
+
+    def public(self, text: str | None) -> str | None:
+        """`text` with the index and documents folders named by their last part only: a
+        client learns what to fix, not where the server keeps its files."""
+        if text is None:
+            return None
+        names = {str(spelled): folder.name
+                 for folder in (self.settings.index_dir, self.settings.docs_dir)
+                 for spelled in (folder, folder.resolve())}
+        for spelled in sorted(names, key=len, reverse=True):  # the longest path first
+            if spelled not in (".", names[spelled]):
+                text = text.replace(spelled, names[spelled])
+        return text
 
     def ready(self) -> Pipeline:
         """The serving pipeline, or a 503 that says why there is none."""
         pipeline = self.pipeline
         if pipeline is None:
-            raise ApiError(503, "unavailable", f"Not ready: {self.reason}. "
+            raise ApiError(503, "unavailable", f"Not ready: {self.public(self.reason)}. "
                            "Index the documents with `rag index` or POST /reindex.")
         return pipeline
 
@@ -65,7 +87,15 @@ class Service:
         if self.encoder is None:
             self.encoder = open_encoder(settings)
         encoder = self.encoder
-        report = build_index(settings, settings.docs_dir, settings.index_dir, lambda: encoder)
+        try:
+            report = build_index(settings, settings.docs_dir, settings.index_dir,
+                                 lambda: encoder, wait=False)
+        except NothingIndexedError as exc:
+            self.problem = str(exc)
+            if self.pipeline is None:
+                self.reason = self.problem
+            raise
+        self.problem = None
         current = self.pipeline
         reloaded = False
         # Reload when this build (or one run outside the server) changed what is on disk.
