@@ -21,6 +21,7 @@ import json
 import logging
 import os
 import shutil
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -57,6 +58,11 @@ def write_lock(root: Path, wait: bool = True) -> Iterator[None]:
     else raise IndexBusyError at once."""
     from filelock import FileLock, Timeout
 
+    held = _held()
+    key = root.resolve()
+    if key in held:  # this thread holds it already (build_index, then save_index)
+        yield
+        return
     root.mkdir(parents=True, exist_ok=True)
     lock = FileLock(root / "write.lock")
     try:
@@ -67,10 +73,22 @@ def write_lock(root: Path, wait: bool = True) -> Iterator[None]:
                                  "when it ends.") from None
         log.warning("another build is writing the index in %s/: waiting for it to end", root)
         lock.acquire()
+    held.add(key)
     try:
         yield
     finally:
+        held.discard(key)
         lock.release()
+
+
+_local = threading.local()
+
+
+def _held() -> set[Path]:
+    """The index folders whose write lock this thread holds."""
+    if not hasattr(_local, "held"):
+        _local.held = set()
+    return _local.held  # type: ignore[no-any-return]
 
 
 def current_folder(root: Path) -> Path:
@@ -79,9 +97,14 @@ def current_folder(root: Path) -> Path:
 
 
 def save_index(index: Index, root: Path) -> Path:
-    """Write `index` beside the current one, then swap it in with one atomic rename.
-    Call it holding `write_lock(root)`. A failed write leaves nothing behind; a full disk
-    is an IndexWriteError that says so."""
+    """Write `index` beside the current one, then swap it in with one atomic rename, holding
+    the folder's write lock. A failed write leaves nothing behind; a full disk is an
+    IndexWriteError that says so."""
+    with write_lock(root):
+        return _save(index, root)
+
+
+def _save(index: Index, root: Path) -> Path:
     builds = root / "builds"
     stamp = time.strftime("%Y%m%dT%H%M%S") + f"-{os.getpid()}-{time.monotonic_ns() % 10**6}"
     tmp = builds / f".{stamp}.partial"

@@ -21,7 +21,7 @@ def client(api_url: str) -> openai.OpenAI:
 
 
 def test_completion_cites_sources(client: openai.OpenAI, api_url: str) -> None:
-    done = client.chat.completions.create(model="gpt-4o", messages=EIFFEL)
+    done = client.chat.completions.create(model="rag", messages=EIFFEL)
     message = done.choices[0].message
     assert message.role == "assistant" and message.content == EXPECTED
     assert done.choices[0].finish_reason == "stop" and done.object == "chat.completion"
@@ -37,7 +37,7 @@ def test_completion_cites_sources(client: openai.OpenAI, api_url: str) -> None:
 
 def test_streaming_joins_to_the_same_content_and_keeps_citations(client: openai.OpenAI) -> None:
     chunks = list(client.chat.completions.create(
-        model="anything", messages=EIFFEL, stream=True,
+        model="rag-docs", messages=EIFFEL, stream=True,
         stream_options={"include_usage": True}))
     content = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
     assert content == EXPECTED
@@ -53,7 +53,7 @@ def test_streaming_joins_to_the_same_content_and_keeps_citations(client: openai.
 
 
 def test_raw_stream_is_server_sent_events_ending_in_done(api_url: str) -> None:
-    body = {"model": "m", "messages": EIFFEL, "stream": True}
+    body = {"model": "rag", "messages": EIFFEL, "stream": True}
     with httpx.stream("POST", f"{api_url}/v1/chat/completions", json=body, timeout=30) as r:
         assert r.headers["content-type"].startswith("text/event-stream")
         events = [line for line in r.iter_lines() if line]
@@ -103,6 +103,22 @@ def test_errors_reach_the_sdk_with_their_message(client: openai.OpenAI) -> None:
     with pytest.raises(openai.UnprocessableEntityError, match="one user message"):
         client.chat.completions.create(
             model="rag", messages=[{"role": "assistant", "content": "hello"}])
+
+
+def test_what_cannot_be_honoured_is_refused_not_ignored(client: openai.OpenAI) -> None:
+    with pytest.raises(openai.NotFoundError) as unknown:
+        client.chat.completions.create(model="gpt-4o", messages=EIFFEL)
+    assert unknown.value.message == ("Error code: 404 - No model 'gpt-4o': this server serves "
+                                     "'rag-docs' (also called \"rag\"); see GET /v1/models.")
+    with pytest.raises(openai.UnprocessableEntityError) as many:
+        client.chat.completions.create(model="rag", messages=EIFFEL, n=2)
+    assert "n" in many.value.message
+    tool = {"type": "function", "function": {"name": "weather", "parameters": {}}}
+    with pytest.raises(openai.UnprocessableEntityError) as tools:
+        client.chat.completions.create(model="rag", messages=EIFFEL, tools=[tool])
+    assert "tools" in tools.value.message
+    done = client.chat.completions.create(model="rag", messages=EIFFEL, n=1, temperature=0.2)
+    assert done.choices[0].message.content == EXPECTED
 
 
 def test_the_sdk_sends_the_api_key(keyed_url: str) -> None:

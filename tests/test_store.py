@@ -9,6 +9,7 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -242,13 +243,47 @@ def test_a_full_disk_is_one_clear_error_and_leaves_nothing(
 
 
 def test_a_second_writer_waits_or_is_told(tmp_path: Path) -> None:
-    with (write_lock(tmp_path), pytest.raises(IndexBusyError) as info,
-          write_lock(tmp_path, wait=False)):
-        pass
-    assert str(info.value) == (f"Another build is writing the index in {tmp_path}/: try "
-                               "again when it ends.")
-    with write_lock(tmp_path, wait=False):  # released: free again
-        pass
+    refusals: list[str] = []
+
+    def second() -> None:
+        try:
+            with write_lock(tmp_path, wait=False):
+                pass
+        except IndexBusyError as exc:
+            refusals.append(str(exc))
+
+    with write_lock(tmp_path):
+        with write_lock(tmp_path, wait=False):  # the holder's own thread may nest
+            pass
+        other = threading.Thread(target=second)
+        other.start()
+        other.join()
+    assert refusals == [f"Another build is writing the index in {tmp_path}/: try again when "
+                        "it ends."]
+    second()  # released: free again
+    assert len(refusals) == 1
+
+
+def test_threads_saving_at_once_take_turns(original: Index, tmp_path: Path) -> None:
+    """Before the lock, two threads saving at once raised and left `current` pointing at a
+    deleted build in most rounds."""
+    errors: list[BaseException] = []
+
+    def save() -> None:
+        try:
+            for _ in range(5):
+                save_index(original, tmp_path / "index")
+        except BaseException as exc:  # noqa: BLE001 - any failure is what is counted
+            errors.append(exc)
+
+    threads = [threading.Thread(target=save) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert load_index(tmp_path / "index").chunks == original.chunks
+    assert len(list((tmp_path / "index" / "builds").iterdir())) == 1
 
 
 def test_a_killed_writer_does_not_hold_the_lock(tmp_path: Path) -> None:

@@ -104,19 +104,27 @@ class StreamOptions(BaseModel):
 
 
 class ChatCompletionRequest(BaseModel):
-    """POST /v1/chat/completions; unknown OpenAI parameters are accepted and ignored."""
+    """POST /v1/chat/completions. Parameters that would change what comes back and that this
+    service cannot honour (`n` > 1, tools, functions) are refused; sampling parameters
+    (temperature, top_p, max_tokens...) are accepted and ignored: an extract has none."""
 
     model_config = ConfigDict(extra="ignore", strict=True, json_schema_extra={"examples": [{
         "model": "rag", "messages": [
             {"role": "user", "content": "When was the Eiffel Tower completed?"}]}]})
 
-    model: str = Field(default="rag", max_length=256, description="Any name: one model serves.")
+    model: str = Field(default="rag", max_length=256,
+                       description='The id GET /v1/models lists, or "rag".')
     messages: list[Message] = Field(
         min_length=1, max_length=MAX_MESSAGES, json_schema_extra=HAS_USER_TURN,
         description="The conversation, oldest first, with at least one user message.")
     stream: bool = Field(default=False, description="Server-sent chat.completion.chunk events.")
     stream_options: StreamOptions | None = None
     k: K = 5
+    n: Literal[1] | None = Field(default=None, description="1 only: one extract comes back.")
+    tools: Annotated[list[Any], Field(max_length=0)] | None = Field(
+        default=None, description="Refused unless empty: the service calls no tools.")
+    functions: Annotated[list[Any], Field(max_length=0)] | None = Field(
+        default=None, description="Refused unless empty: the service calls no functions.")
 
     @model_validator(mode="after")
     def _has_question(self) -> ChatCompletionRequest:

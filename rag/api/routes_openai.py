@@ -33,6 +33,10 @@ async def chat_completions(body: ChatCompletionRequest, pipeline: PipelineDep,
     """Answer the last user message in the context of the conversation. The content is the
     answer with numbered source markers and a sources list ("The documents do not say."
     and the closest passages when abstaining); `citations` carries the structured spans."""
+    served = openai_format.model_id(service.settings)
+    if body.model not in (served, "rag"):
+        raise ApiError(404, "not_found", f"No model {body.model!r}: this server serves "
+                       f"{served!r} (also called \"rag\"); see GET /v1/models.", param="model")
     # The answer is computed before any byte is sent, so errors are proper JSON responses.
     answer = await run_in_threadpool(pipeline.chat, openai_format.turns(body), body.k)
     done = openai_format.completion(answer, body, openai_format.model_id(service.settings),
@@ -47,7 +51,7 @@ async def chat_completions(body: ChatCompletionRequest, pipeline: PipelineDep,
 
 @router.get("/models", response_model=ModelList, summary="The served collection as a model")
 async def list_models(service: ServiceDep) -> ModelList:
-    """One model: the served document collection. Completions accept any model name."""
+    """One model: the served document collection. Completions take its id, or "rag"."""
     return ModelList(data=[_card(service)])
 
 
