@@ -189,6 +189,28 @@ def test_an_answer_is_highlighted_in_its_sentence_and_links_to_the_source(
 
 
 @browser_test
+@pytest.mark.parametrize(("path", "shown"), [
+    ("/docs", ".swagger-ui .opblock-summary-path[data-path='/ask']"),
+    ("/redoc", "[data-section-id^='tag/answers']"),
+])
+def test_the_api_docs_render_with_the_network_blocked(page: Page, url: str, path: str,
+                                                      shown: str) -> None:
+    outside: list[str] = []
+
+    def only_ours(route: Route) -> None:
+        if route.request.url.startswith(url):
+            route.continue_()
+        else:
+            outside.append(f"{route.request.resource_type} {route.request.url}")
+            route.abort()
+
+    page.route("**/*", only_ours)
+    page.goto(f"{url}{path}")
+    expect(page.locator(shown).first).to_be_visible()
+    # Only ReDoc's "powered by" logo is asked of a CDN; blocked, nothing else is missing.
+    assert [o for o in outside if o != "image https://cdn.redoc.ly/redoc/logo-mini.svg"] == []
+
+
 def test_the_source_link_scrolls_a_long_document_to_the_span(page: Page, url: str) -> None:
     page.goto(url)
     turn = ask(page, "What was the lighthouse keeper's cat named?")

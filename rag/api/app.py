@@ -9,6 +9,7 @@ from typing import Any
 
 import anyio.to_thread
 from fastapi import FastAPI
+from fastapi_offline import FastAPIOffline
 from starlette.middleware.cors import CORSMiddleware
 
 from rag.api import (
@@ -51,8 +52,10 @@ def create_app(settings: Settings, pipeline: Pipeline | None = None, *,
             await anyio.to_thread.run_sync(service.load)
         yield
 
-    app = FastAPI(title="rag", version=version("rag"), description=DESCRIPTION,
-                  lifespan=lifespan)
+    # /docs and /redoc with Swagger UI's and ReDoc's files from the fastapi-offline package,
+    # not a CDN: they render on a machine without internet.
+    app = FastAPIOffline(title="rag", version=version("rag"), description=DESCRIPTION,
+                         lifespan=lifespan, static_url="/static-docs")
     app.state.service = service
     errors.install(app)
     for module in (routes_ask, routes_search, routes_documents, routes_openai, routes_health,
