@@ -134,8 +134,10 @@ def summarize(results: Sequence[Result], threshold: float) -> dict[str, Any]:
         out["auroc_answerable"] = metrics.auroc([r.confidence for r in results],
                                                 [r.answerable for r in results])
     out["ece"] = metrics.expected_calibration_error(confidences, right)
-    precision, coverage = metrics.precision_coverage(confidences, right, threshold)
-    out |= {"threshold": threshold, "precision": precision, "coverage": coverage}
+    out["threshold"] = threshold
+    if answerable:  # of unanswerable questions alone, every answer is wrong: no precision
+        precision, coverage = metrics.precision_coverage(confidences, right, threshold)
+        out |= {"precision": precision, "coverage": coverage}
     for stage in sorted({s for r in results for s in r.timings}):
         values = [r.timings[stage] for r in results if stage in r.timings]
         out[f"{stage}_ms_p50"] = metrics.percentile(values, 50)
