@@ -6,7 +6,7 @@ import json
 import logging
 import time
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import typer
 
@@ -79,6 +79,27 @@ def serve(
 
 
 @app.command()
+def mcp(
+    index_dir: Annotated[Path | None, typer.Option(help="Index folder (RAG_INDEX_DIR).")] = None,
+    transport: Annotated[Literal["stdio", "http"], typer.Option(
+        help="stdio: the client starts this command; http: streamable HTTP at /mcp.")] = "stdio",
+    host: Annotated[str, typer.Option(help="Address to bind with --transport http.")] = (
+        "127.0.0.1"),
+    port: Annotated[int, typer.Option(min=1, max=65535,
+                                      help="Port to bind with --transport http.")] = 8765,
+) -> None:
+    """Serve the index to MCP clients: the tools ask, search and get_document."""
+    # Its own defaults, not RAG_HOST/RAG_PORT: those are the HTTP API's, which may run beside.
+    from rag.mcp_server import run
+
+    settings = _settings(index_dir=index_dir)
+    try:
+        run(settings, transport, host, port)
+    except RagError as exc:
+        raise _fail(exc) from exc
+
+
+@app.command()
 def ask(
     question: Annotated[str, typer.Argument(help="The question.")],
     k: Annotated[int, typer.Option("-k", min=1, max=50, help="Passages to return.")] = 5,
@@ -118,7 +139,7 @@ def evaluate(
     from rag.embed import open_encoder
     from rag.evaluate import run
     from rag.pipeline import Pipeline
-    from rag.report import write_report
+    from rag.report import run_stamp, write_report
 
     settings = _settings()
     floors = _floors(fail_under or [])
@@ -138,7 +159,8 @@ def evaluate(
         results = run(pipeline, chosen, progress=lambda _: bar.update())
     folder = out or Path("eval/results") / dataset
     summary = write_report(results, pipeline.calibration.threshold, folder,
-                           f"Evaluation: {dataset} ({len(results)} cases)")
+                           f"Evaluation: {dataset} ({len(results)} cases)",
+                           run_stamp(data.settings, dataset))
     typer.echo((folder / "summary.md").read_text(encoding="utf-8"))
     typer.echo(f"written to {folder}/")
     failed = [f"{m} = {summary['all'].get(m)} < {v}" for m, v in floors.items()

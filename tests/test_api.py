@@ -390,3 +390,56 @@ def test_asks_keep_succeeding_while_a_reindex_swaps_in_a_new_document(
         answer = httpx.post(f"{url}/ask", json={"question": "When was Halley's Comet last seen?"})
         assert answer.json()["answer"] == "1986"
         assert httpx.get(f"{url}/health").json()["documents"] == 4
+
+
+def test_documents_are_added_and_removed_over_http(
+    tmp_path: Path, encoder: Encoder, reader: Reader, live_server: LiveServer,
+) -> None:
+    settings = clean_settings(write_docs(tmp_path / "docs", API_DOCS), tmp_path / "index")
+    build_index(settings, settings.docs_dir, settings.index_dir, lambda: encoder)
+    pipeline = Pipeline.load(settings, encoder=encoder, reader=reader)
+    comet = b"Halley's Comet was last seen from Earth in 1986.\n"
+    with live_server(create_app(settings, pipeline)) as url, \
+            httpx.Client(base_url=url, timeout=120) as client:
+        added = client.post("/documents", files={"file": ("comet.txt", comet, "text/plain")})
+        assert added.status_code == 201, added.text
+        report = added.json()
+        assert (report["added"], report["chunks_embedded"], report["unchanged"]) == (
+            ["comet.txt"], 1, 3)
+        assert (settings.docs_dir / "comet.txt").read_bytes() == comet
+        answer = client.post("/ask", json={"question": "When was Halley's Comet last seen?"})
+        assert answer.json()["answer"] == "1986"
+        again = client.post("/documents", files={"file": ("comet.txt", comet)})
+        assert error_of(again, 409)["message"] == (
+            "comet.txt is already in the documents folder: DELETE /documents/comet.txt first to "
+            "replace it.")
+        refusals = [(("../up.txt", comet), 422, "not a plain file name"),
+                    ((".hidden.txt", comet), 422, "not a plain file name"),
+                    (("tool.exe", b"MZ"), 415, "unsupported file type '.exe'"),
+                    (("fake.pdf", comet), 415, "the content is not a .pdf file"),
+                    (("blank.txt", b"  \n"), 422, "blank.txt: empty: no text to index."),
+                    (("big.txt", b"x" * (33 * 1024 * 1024)), 413, "larger than")]
+        for file, status, words in refusals:
+            error = error_of(client.post("/documents", files={"file": file}), status)
+            assert words in error["message"], (file[0], error)
+        assert sorted(p.name for p in settings.docs_dir.iterdir()) == [
+            "comet.txt", "eiffel.txt", "moon.txt", "sub"]  # nothing half-written, nothing staged
+        first = client.get("/documents", params={"limit": 2}).json()
+        assert [d["doc_id"] for d in first["documents"]] == ["comet.txt", "eiffel.txt"]
+        rest = client.get("/documents", params={"limit": 2, "cursor": first["next_cursor"]})
+        assert [d["doc_id"] for d in rest.json()["documents"]] == ["moon.txt", "sub/notes.md"]
+        assert rest.json()["next_cursor"] is None
+        removed = client.delete("/documents/comet.txt").json()
+        assert removed["removed"] == ["comet.txt"] and not (settings.docs_dir / "comet.txt"
+                                                            ).exists()
+        assert error_of(client.get("/documents/comet.txt"), 404)["param"] == "doc_id"
+        for gone in ("comet.txt", "../docs/eiffel.txt", "nothing.txt"):
+            assert error_of(client.delete(f"/documents/{gone}"), 404)["type"] == "not_found"
+        assert (settings.docs_dir / "eiffel.txt").is_file()
+
+
+def test_documents_cannot_be_changed_without_the_key(keyed_url: str) -> None:
+    with httpx.Client(base_url=keyed_url, timeout=30) as anonymous:
+        upload = anonymous.post("/documents", files={"file": ("x.txt", b"Some text.")})
+        assert error_of(upload, 401)["type"] == "unauthorized"
+        assert error_of(anonymous.delete("/documents/eiffel.txt"), 401)["type"] == "unauthorized"

@@ -23,7 +23,7 @@ from rag.api import (
 )
 from rag.api.middleware import BodyLimit, LocalOnly, RequestContext
 from rag.api.openai_models import stream_openapi
-from rag.api.schemas import MAX_BODY_BYTES
+from rag.api.schemas import MAX_BODY_BYTES, MAX_UPLOAD_BYTES
 from rag.api.service import Service
 from rag.config import Settings
 from rag.embed import Encoder
@@ -63,7 +63,7 @@ def create_app(settings: Settings, pipeline: Pipeline | None = None, *,
         app.include_router(module.router)
     # Added innermost first: RequestContext wraps everything, so even a 413 or a CORS
     # preflight gets a request id and an access log line.
-    app.add_middleware(BodyLimit, max_bytes=MAX_BODY_BYTES)
+    app.add_middleware(BodyLimit, max_bytes=MAX_BODY_BYTES, uploads=MAX_UPLOAD_BYTES)
     if not settings.api_key:
         app.add_middleware(LocalOnly, hosts=settings.allowed_hosts,
                            origins=settings.cors_origins)

@@ -66,38 +66,39 @@ class RequestContext:
 
 
 class BodyLimit:
-    """Refuse request bodies over `max_bytes` with a 413, by Content-Length or by counting."""
+    """Refuse request bodies over `max_bytes` with a 413, by Content-Length or by counting;
+    a POST to /documents (a file, with its multipart framing) may carry `uploads` bytes."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int, uploads: int) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.uploads = uploads + 64 * 1024
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        upload = scope["method"] == "POST" and scope["path"] == "/documents"
+        limit = self.uploads if upload else self.max_bytes
+        message = f"The request body is larger than {limit:,} bytes."
         length = Headers(scope=scope).get("content-length", "")
-        if length.isdigit() and int(length) > self.max_bytes:
-            response = error_response(413, "payload_too_large", self._message(),
-                                      scope.get(REQUEST_ID))
+        if length.isdigit() and int(length) > limit:
+            response = error_response(413, "payload_too_large", message, scope.get(REQUEST_ID))
             await response(scope, receive, send)
             return
         received = 0
 
         async def counted() -> Message:
             nonlocal received
-            message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > self.max_bytes:
+            part = await receive()
+            if part["type"] == "http.request":
+                received += len(part.get("body", b""))
+                if received > limit:
                     # FastAPI re-raises HTTPExceptions from body reading: the handler formats it.
-                    raise ApiError(413, "payload_too_large", self._message())
-            return message
+                    raise ApiError(413, "payload_too_large", message)
+            return part
 
         await self.app(scope, counted, send)
-
-    def _message(self) -> str:
-        return f"The request body is larger than {self.max_bytes:,} bytes."
 
 
 LOOPBACK_NAMES = ("127.0.0.1", "localhost", "::1")

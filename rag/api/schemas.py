@@ -23,6 +23,8 @@ MAX_K = 50
 MAX_MESSAGES = 200
 MAX_MESSAGE_CHARS = 20_000  # assistant and system turns; user turns are questions
 MAX_BODY_BYTES = 1024 * 1024
+MAX_UPLOAD_BYTES = 32 * 1024 * 1024  # POST /documents: a document, not a question
+MAX_PAGE = 1000
 
 
 def valid_text(text: str) -> str:
@@ -162,9 +164,11 @@ class DocumentSummary(BaseModel):
 
 
 class DocumentList(BaseModel):
-    """Every indexed document."""
+    """One page of the indexed documents, in order of their ids."""
 
     documents: list[DocumentSummary]
+    next_cursor: str | None = Field(default=None, description="Pass as `cursor` for the next "
+                                    "page; null on the last one.")
 
 
 class DocumentDetail(DocumentSummary):
