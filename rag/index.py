@@ -65,6 +65,11 @@ class Index:
             self.sentence_base[doc_id] = base
             base += len(spans)
 
+    def document(self, doc_id: str) -> Document | None:
+        """The document of `doc_id`, or None. Ids are keys here, never paths, so `..` cannot
+        reach the disk; an id that climbs is refused by name anyway, so none ever looks valid."""
+        return None if ".." in doc_id.split("/") else self.documents.get(doc_id)
+
     def sentence_vector(self, doc_id: str, sentence_id: int) -> np.ndarray:
         """The stored embedding of one sentence of one document."""
         return self.sentence_vectors[self.sentence_base[doc_id] + sentence_id]

@@ -45,7 +45,7 @@ def check_inside(doc_id: str, path: Path, docs_dir: Path) -> None:
     would publish a file nobody put in the folder."""
     target = path.resolve()
     if not target.is_relative_to(docs_dir.resolve()):
-        raise DocumentError(doc_id, f"a link to {target}, outside the documents folder: not "
+        raise DocumentError(doc_id, "a link to a file outside the documents folder: not "
                                     "indexed; copy the file into the folder to index it")
 
 
@@ -197,9 +197,9 @@ def _without_running_lines(pages: list[str]) -> list[str]:
     out = []
     for page in pages:
         lines = page.split("\n")
-        while lines and shape(lines[0]) in running:
+        while lines and (not lines[0].strip() or shape(lines[0]) in running):
             lines.pop(0)
-        while lines and shape(lines[-1]) in running:
+        while lines and (not lines[-1].strip() or shape(lines[-1]) in running):
             lines.pop()
         out.append("\n".join(lines))
     return out

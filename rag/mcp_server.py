@@ -20,13 +20,12 @@ from mcp.types import ToolAnnotations
 from pydantic import BaseModel, BeforeValidator, Field
 
 from rag.api.schemas import MAX_K, MAX_QUESTION_CHARS, SearchResponse, question_text, whole_number
-from rag.config import Settings
+from rag.config import LOOPBACK_NAMES, Settings
 from rag.pipeline import Pipeline
 from rag.records import Answer
 
 log = logging.getLogger("rag.mcp")
 Transport = Literal["stdio", "http"]
-LOOPBACK = ("127.0.0.1", "localhost", "::1")
 # Every tool only reads the loaded index: clients may call them freely and retry them.
 READ_ONLY = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True,
                             open_world_hint=False)
@@ -113,9 +112,7 @@ def _k(k: int) -> int:
 
 
 def _document_text(pipeline: Pipeline, doc_id: str, start: int, end: int | None) -> DocumentText:
-    # Looked up as GET /documents/{doc_id} does: ids are keys of the loaded index, never
-    # paths, and one that climbs (`..`) is refused by name so that it never looks valid.
-    doc = None if ".." in doc_id.split("/") else pipeline.index.documents.get(doc_id)
+    doc = pipeline.index.document(doc_id)
     if doc is None:
         raise ToolError(f"No document {doc_id!r}: use a doc_id from the citations or passages "
                         "that ask and search return.")
@@ -143,7 +140,7 @@ def run(settings: Settings, transport: Transport = "stdio", host: str = "127.0.0
         log.info("serving %d documents from %s over stdio", documents, settings.index_dir)
         server.run("stdio")
         return
-    if host not in LOOPBACK:
+    if host not in LOOPBACK_NAMES:
         log.warning("MCP over HTTP on %s has no authentication: anyone who can reach the port "
                     "can read the index", host)
     log.info("serving %d documents from %s at http://%s:%d/mcp", documents,

@@ -90,7 +90,7 @@ FAILURES_SHOWN = 50
 
 def failures(results: Sequence[Result]) -> str:
     """The cases that went wrong: a wrong or missing answer to an answerable question, or an
-    answer to an unanswerable one; the least confident first are the nearest misses."""
+    answer to an unanswerable one. Most confident first: those are the ones that misled."""
     wrong = [r for r in results if (not r.correct if r.answerable else r.prediction is not None)]
     if not wrong:
         return "\n## Failures\n\nNone.\n"

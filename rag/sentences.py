@@ -36,7 +36,8 @@ _LETTER = re.compile(r"[^\W\d_]")
 
 
 # A line that starts a new item whatever the line before it: a list item, a heading, a row.
-_ITEM = re.compile(r"[ \t]*(?:[•●▪◦]|[-*+>#|][ \t]|\d{1,3}[.)][ \t]|[A-Za-z][.)][ \t])")
+# Lettered items are "a) ", "(b) " or "c. ": a capital ("J. Smith") may be a wrapped name.
+_ITEM = re.compile(r"[ \t]*(?:[•●▪◦]|[-*+>#|][ \t]|\d{1,3}[.)][ \t]|\(?[a-z][.)][ \t])")
 _ROW = re.compile(r"\t|\|| {3,}\S")  # a table's cells: tabs, pipes or wide gaps
 _FULL = 0.75  # a wrapped line is at least this share of its paragraph's longest line
 _PAGE = "\f"  # pdf pages are joined by "\n\f\n": a page break is a line break

@@ -113,9 +113,9 @@ def _save(index: Index, root: Path) -> Path:
         remove_partials(root)  # a killed writer's leftovers: room for this one
         tmp.mkdir()
         final = _write_build(index, root, tmp, stamp)
-    except OSError as exc:
+    except BaseException as exc:
         shutil.rmtree(tmp, ignore_errors=True)
-        if exc.errno == errno.ENOSPC:
+        if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
             raise IndexWriteError(
                 f"No space left on the disk of {root}/ while writing the index: free some "
                 "space and run the build again. The previous index still serves.") from exc
@@ -138,7 +138,9 @@ def _write_build(index: Index, root: Path, tmp: Path, stamp: str) -> Path:
     ))
     np.save(tmp / "chunk_vectors.npy", index.chunk_vectors.astype(np.float32))
     np.save(tmp / "sentence_vectors.npy", index.sentence_vectors.astype(np.float16))
-    faiss.write_index(index.dense, str(tmp / "dense.faiss"))
+    # Written by Python, not faiss's own writer: that reports a full disk as a RuntimeError,
+    # or not at all when only its last flush fails.
+    (tmp / "dense.faiss").write_bytes(faiss.serialize_index(index.dense).tobytes())
     save_lexical(index.lexical, tmp / "bm25")
     manifest = index.manifest.model_copy(update={
         "format": FORMAT,
@@ -197,7 +199,7 @@ def check_compatible(manifest: Manifest, expected: Manifest, root: Path) -> None
 
 
 def load_index(root: Path, expected: Manifest | None = None) -> Index:
-    """Read the serving build, checking its manifest and every file's size."""
+    """Read the serving build, checking its manifest, every file's size and checksum."""
     manifest = read_manifest(root)
     if expected is not None:
         check_compatible(manifest, expected, root)

@@ -270,6 +270,8 @@ def test_without_a_key_a_page_of_another_site_cannot_change_anything(
         "A request from the page of 'http://evil.example' may not change anything: without "
         "RAG_API_KEY only pages of this server may; add the origin to RAG_CORS_ORIGINS or set "
         "RAG_API_KEY.")
+    other_port = client.post("/reindex", headers={"Origin": "http://127.0.0.1:3000"})
+    assert error_of(other_port, 403)["type"] == "forbidden"  # another origin on this machine
     own = client.post("/ask", json={"question": "When was the Eiffel Tower completed?"},
                       headers={"Origin": str(client.base_url).rstrip("/")})
     assert own.status_code == 200
@@ -433,7 +435,8 @@ def test_documents_are_added_and_removed_over_http(
         assert removed["removed"] == ["comet.txt"] and not (settings.docs_dir / "comet.txt"
                                                             ).exists()
         assert error_of(client.get("/documents/comet.txt"), 404)["param"] == "doc_id"
-        for gone in ("comet.txt", "../docs/eiffel.txt", "nothing.txt"):
+        (settings.docs_dir / ".private.txt").write_text("Not a document.", encoding="utf-8")
+        for gone in ("comet.txt", "../docs/eiffel.txt", "nothing.txt", ".private.txt"):
             assert error_of(client.delete(f"/documents/{gone}"), 404)["type"] == "not_found"
         assert (settings.docs_dir / "eiffel.txt").is_file()
 

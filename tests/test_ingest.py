@@ -248,7 +248,7 @@ def test_a_link_to_an_unreadable_file_outside_is_skipped_not_fatal(work: Setting
     (work.docs_dir / "locked.txt").symlink_to("/proc/self/mem")  # reading it fails with EIO
     report = build_without_model(work)
     assert [s.doc_id for s in report.skipped] == ["broken.pdf", "locked.txt", "notes.xlsx"]
-    assert report.skipped[1].reason.startswith("a link to /proc/")
+    assert report.skipped[1].reason.startswith("a link to a file outside the documents folder")
     assert report.unchanged == GOOD
 
 
@@ -289,8 +289,8 @@ def test_a_link_out_of_the_folder_is_skipped(work: Settings, tmp_path: Path) -> 
     report = build_without_model(work)
     assert [s.doc_id for s in report.skipped] == ["broken.pdf", "link.txt", "notes.xlsx"]
     assert report.skipped[1].reason == (
-        f"a link to {secret}, outside the documents folder: not indexed; copy the file into "
-        "the folder to index it")
+        "a link to a file outside the documents folder: not indexed; copy the file into the "
+        "folder to index it")
     assert "link.txt" not in load(work).documents
 
 
@@ -310,8 +310,7 @@ def test_killed_save_keeps_the_previous_index(
             build(work)
     assert snapshot(work.index_dir)[0] == before[0]
     partial = [n for n in os.listdir(work.index_dir / "builds") if n.endswith(".partial")]
-    assert len(partial) == 1
-    assert (work.index_dir / "builds" / partial[0] / "dense.faiss").is_file()
+    assert partial == []  # a failed write cleans up after itself (a kill -9: the next build)
     survivor = load(work)
     assert survivor.chunks == old.chunks
     assert np.array_equal(survivor.chunk_vectors, old.chunk_vectors)
@@ -320,7 +319,7 @@ def test_killed_save_keeps_the_previous_index(
     probe = old.chunk_vectors.mean(axis=0)
     assert search_dense(survivor.dense, probe, 8) == search_dense(old.dense, probe, 8)
 
-    report = build(work)  # the next build finishes the job and sweeps the partial folder
+    report = build(work)  # the next build finishes the job
     assert report.changed == ["penguin.md"]
     link, folders = snapshot(work.index_dir)
     assert folders == [Path(link).name]

@@ -259,7 +259,7 @@ def test_a_link_out_of_the_folder_is_refused(tmp_path: Path) -> None:
     check_inside("alias.txt", docs / "alias.txt", docs)  # a link within the folder is fine
     with pytest.raises(DocumentError) as info:
         check_inside("link.txt", docs / "link.txt", docs)
-    assert info.value.reason == (f"a link to {outside}, outside the documents folder: not "
+    assert info.value.reason == ("a link to a file outside the documents folder: not "
                                  "indexed; copy the file into the folder to index it")
 
 

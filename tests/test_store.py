@@ -231,7 +231,7 @@ def test_a_full_disk_is_one_clear_error_and_leaves_nothing(
     def full(*args: object, **kwargs: object) -> None:
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr("rag.store.faiss.write_index", full)  # the disk fills up mid-build
+    monkeypatch.setattr("rag.store.np.save", full)  # the disk fills up mid-build
     with pytest.raises(IndexWriteError) as info:
         save_index(original, copy)
     assert str(info.value) == (

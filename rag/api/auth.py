@@ -46,7 +46,8 @@ def _refusal(key: str | None, given: str) -> ApiError | None:
 
 
 async def require_reindex_right(request: Request, service: ServiceDep) -> None:
-    """Reindex needs the API key when one is set (checked by require_key); else a local client."""
+    """Changing the index or the documents (POST /reindex, POST and DELETE /documents) needs
+    the API key when one is set (checked by require_key); else a local client."""
     if service.settings.api_key:
         return
     host = request.client.host if request.client else ""
@@ -57,5 +58,5 @@ async def require_reindex_right(request: Request, service: ServiceDep) -> None:
     # A configured proxy's own address means it sent no X-Forwarded-For: the client is unknown.
     local = local and host not in service.settings.trusted_proxies
     if not local:
-        raise ApiError(403, "forbidden",
-                       "POST /reindex is allowed only from 127.0.0.1 when no RAG_API_KEY is set.")
+        raise ApiError(403, "forbidden", f"{request.method} {request.url.path} is allowed only "
+                       "from 127.0.0.1 when no RAG_API_KEY is set.")

@@ -2,9 +2,11 @@
 
 uvicorn drops a connection that idles after a response (keep-alive), but not one that sends
 nothing at all, half a header, or a body a byte at a time: each holds a descriptor for as
-long as the client likes. Here every request must arrive whole within `read_seconds` of its
-first byte (or of the connection's opening); else the connection is closed. Once a request
-is read, answering it takes as long as it takes.
+long as the client likes. Here a request's head must arrive within `read_seconds` of its
+first byte (or of the connection's opening), and its body must keep coming: every
+PROGRESS_BYTES received buys another `read_seconds` (a large upload on a slow link goes
+on; a trickle of a byte now and then does not). Else the connection is closed. Once a
+request is read, answering it takes as long as it takes.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import logging
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 log = logging.getLogger("rag.api")
+PROGRESS_BYTES = 64 * 1024
 
 
 class ReadDeadline(HttpToolsProtocol):
@@ -22,6 +25,7 @@ class ReadDeadline(HttpToolsProtocol):
 
     read_seconds = 10.0
     _deadline: asyncio.TimerHandle | None = None
+    _received = 0  # body bytes since the deadline was last set
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
@@ -30,6 +34,12 @@ class ReadDeadline(HttpToolsProtocol):
     def on_message_begin(self) -> None:
         super().on_message_begin()
         self._arm()
+
+    def on_body(self, body: bytes) -> None:
+        self._received += len(body)
+        if self._deadline is not None and self._received >= PROGRESS_BYTES:
+            self._arm()
+        super().on_body(body)
 
     def on_message_complete(self) -> None:
         self._disarm()
@@ -41,6 +51,7 @@ class ReadDeadline(HttpToolsProtocol):
 
     def _arm(self) -> None:
         self._disarm()
+        self._received = 0
         self._deadline = self.loop.call_later(self.read_seconds, self._too_slow)
 
     def _disarm(self) -> None:

@@ -27,7 +27,7 @@ _KINDS = {
     400: "invalid_json", 401: "unauthorized", 403: "forbidden", 404: "not_found",
     405: "method_not_allowed", 409: "conflict", 413: "payload_too_large",
     415: "unsupported_media_type", 422: "invalid_request", 500: "internal_error",
-    503: "unavailable",
+    503: "unavailable", 507: "insufficient_storage",
 }
 
 
@@ -87,9 +87,17 @@ async def _validation_error(request: Request, exc: RequestValidationError) -> JS
     return error_response(status, kind, message, request_id(request), param)
 
 
+# A build another writer holds, or a folder with nothing to index, is the client's to retry
+# or fix (409); a full disk is the server's (507); anything else: no index to serve (503).
+_STATUS = {"IndexBusyError": (409, "conflict"), "NothingIndexedError": (409, "conflict"),
+           "IndexWriteError": (507, "insufficient_storage")}
+
+
 async def _rag_error(request: Request, exc: RagError) -> JSONResponse:
     log.error("request %s: %s", request_id(request), exc)
-    return error_response(503, "unavailable", str(exc), request_id(request))
+    status, kind = _STATUS.get(type(exc).__name__, (503, "unavailable"))
+    message = request.app.state.service.public(str(exc))  # folders by name, never full paths
+    return error_response(status, kind, message, request_id(request))
 
 
 def describe_validation(errors: Sequence[Mapping[str, Any]], content_type: str | None,

@@ -15,6 +15,7 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from rag.api.errors import REQUEST_ID, ApiError, error_response, printable
+from rag.config import LOOPBACK_NAMES
 
 access = logging.getLogger("rag.api.access")
 log = logging.getLogger("rag.api")
@@ -101,7 +102,6 @@ class BodyLimit:
         await self.app(scope, counted, send)
 
 
-LOOPBACK_NAMES = ("127.0.0.1", "localhost", "::1")
 _SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 
 
@@ -113,8 +113,8 @@ class LocalOnly:
 
     def __init__(self, app: ASGIApp, hosts: list[str], origins: list[str]) -> None:
         self.app = app
-        self.hosts = {h.lower() for h in (*LOOPBACK_NAMES, *hosts)}
-        self.origins = set(origins)
+        self.hosts = {_hostname(h) for h in (*LOOPBACK_NAMES, *hosts)}
+        self.origins = {o.lower().rstrip("/") for o in origins}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -122,15 +122,17 @@ class LocalOnly:
             return
         headers = Headers(scope=scope)
         problem = None
-        host = _hostname(headers.get("host", ""))
+        authority = headers.get("host", "").strip().lower()
+        host = _hostname(authority)
         origin = headers.get("origin")
+        # This server's own pages: the same scheme, host and port as the request names.
+        own = {f"http://{authority}", f"https://{authority}"}
         if host not in self.hosts:
             problem = (f"Host {printable(host)!r} is not served: without RAG_API_KEY only "
                        "loopback names are; add the name to RAG_ALLOWED_HOSTS or set "
                        "RAG_API_KEY.")
         elif (origin is not None and scope["method"] not in _SAFE_METHODS
-              and origin not in self.origins
-              and _hostname(origin.partition("://")[2]) not in self.hosts):
+              and origin.lower().rstrip("/") not in self.origins | own):
             problem = (f"A request from the page of {printable(origin)!r} may not change "
                        "anything: without RAG_API_KEY only pages of this server may; add the "
                        "origin to RAG_CORS_ORIGINS or set RAG_API_KEY.")

@@ -9,7 +9,7 @@ from typing import Annotated
 import anyio.to_thread
 from fastapi import APIRouter, Depends, Query, UploadFile
 
-from rag.api.auth import require_key
+from rag.api.auth import require_key, require_reindex_right
 from rag.api.errors import ApiError
 from rag.api.schemas import (
     ERRORS,
@@ -46,7 +46,8 @@ async def list_documents(
 
 
 @router.post("/documents", response_model=ReindexReport, status_code=201,
-             summary="Add a document", responses={
+             summary="Add a document", dependencies=[Depends(require_reindex_right)],
+             responses={
                  409: ERRORS[401] | {"description": "A file of that name exists, or a build "
                                                     "is running"},
                  415: ERRORS[401] | {"description": "Not a supported type of file"}})
@@ -62,7 +63,7 @@ async def upload_document(file: UploadFile, service: ServiceDep) -> ReindexRepor
 
 
 @router.delete("/documents/{doc_id:path}", response_model=ReindexReport,
-               summary="Remove a document")
+               summary="Remove a document", dependencies=[Depends(require_reindex_right)])
 async def delete_document(doc_id: str, service: ServiceDep) -> ReindexReport:
     """Delete the document's file from the documents folder and drop it from the index."""
     return await _writing(service, lambda: remove_document(service, doc_id))
@@ -83,9 +84,7 @@ async def _writing(service: Service, change: object) -> ReindexReport:
 async def get_document(doc_id: str, pipeline: PipelineDep) -> DocumentDetail:
     """The stored text of one document: every citation's `start`/`end` index into `text`.
     Ids are paths relative to the documents folder and may contain `/`."""
-    # Ids are keys of the loaded index, never file paths, so `..` cannot reach the disk;
-    # it is refused by name anyway so that no id that climbs ever looks valid.
-    doc = None if ".." in doc_id.split("/") else pipeline.index.documents.get(doc_id)
+    doc = pipeline.index.document(doc_id)
     if doc is None:
         raise ApiError(404, "not_found", f"No document {doc_id!r}: GET /documents lists the ids.",
                        param="doc_id")

@@ -10,7 +10,6 @@ from rag.api.auth import require_key, require_reindex_right
 from rag.api.errors import ApiError
 from rag.api.schemas import ERRORS, Health, ReindexReport
 from rag.api.service import ServiceDep
-from rag.errors import IndexBusyError
 
 router = APIRouter(tags=["service"])
 
@@ -47,7 +46,5 @@ async def reindex(service: ServiceDep) -> ReindexReport:
     try:
         # The worker thread runs to the end even if the client goes away; the lock waits for it.
         return await anyio.to_thread.run_sync(service.reindex)
-    except IndexBusyError as exc:  # a `rag index` in another process holds the folder
-        raise ApiError(409, "conflict", str(exc)) from exc
     finally:
         service.build_lock.release()

@@ -110,7 +110,8 @@ class Service:
         return ReindexReport(
             added=report.added, changed=report.changed, removed=report.removed,
             unchanged=len(report.unchanged),
-            skipped=[SkippedFile(doc_id=s.doc_id, reason=s.reason) for s in report.skipped],
+            skipped=[SkippedFile(doc_id=s.doc_id, reason=self.public(s.reason) or "")
+                     for s in report.skipped],
             chunks_embedded=report.chunks_embedded, chunks_total=report.chunks_total,
             seconds=round(report.seconds, 3), full_rebuild_reason=report.full_rebuild_reason,
             reloaded=reloaded,

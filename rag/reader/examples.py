@@ -86,7 +86,7 @@ def squad_examples(path: Path, seed: int, negatives: float = 0.5,
                                                                p, start, end, rng, title)
                     if negative is not None:
                         out.append(negative)
-                if rng.random() < swaps:
+                if swaps and rng.random() < swaps:  # no draw without swaps: old seeds hold
                     swapped = _swapped(positive, names, rng)
                     if swapped is not None:
                         out.append(swapped)
