@@ -29,10 +29,9 @@ def test_bullet_ends_the_answer() -> None:
 
 def test_wrapped_line_does_not_end_the_answer() -> None:
     text = "The survey measured the wall at\n21,196 kilometres in 2012.\n\nNext paragraph."
-    assert _cut(text, "21,196", "kilometres") == ("21,196 kilometres", "21,196 kilometres in 2012.")
-    assert _cut(text, "the wall", "kilometres") == (
-        "the wall at\n21,196 kilometres",
-        "The survey measured the wall at\n21,196 kilometres in 2012.")
+    sentence = "The survey measured the wall at\n21,196 kilometres in 2012."  # one, wrapped
+    assert _cut(text, "21,196", "kilometres") == ("21,196 kilometres", sentence)
+    assert _cut(text, "the wall", "kilometres") == ("the wall at\n21,196 kilometres", sentence)
 
 
 def test_blank_line_ends_the_answer() -> None:

@@ -24,14 +24,14 @@ ROOT = Path(__file__).resolve().parents[1]
 FLOORS = {
     # The reader answers short ("at least 60" may come back as "60"), and these count an
     # answer right only when it holds a whole gold string: token F1 is floored beside them.
-    "answered_correct": 0.43,  # measured 0.455
-    "guess_contains_gold": 0.53,  # measured 0.553
-    "guess_f1": 0.54,  # measured 0.568
-    "abstention": 0.89,  # measured 0.947
+    "answered_correct": 0.50,  # measured 0.530
+    "guess_contains_gold": 0.54,  # measured 0.561
+    "guess_f1": 0.57,  # measured 0.590
+    "abstention": 0.92,  # measured 0.947
     "recall@1": 0.86,  # measured 0.879
     "recall@5": 0.98,  # measured 1.000
     "citation_ok": 1.0,
-    "auroc": 0.82,  # measured 0.840
+    "auroc": 0.82,  # measured 0.833
 }
 
 

@@ -8,16 +8,22 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import pytest
 from conftest import index_corpus
 
 from rag.config import Settings
+from rag.dense import build_dense
 from rag.embed import Encoder
+from rag.errors import NothingIndexedError
 from rag.followup import Turn
+from rag.index import Index, expected_manifest
 from rag.ingest import BuildReport
+from rag.lexical import build_lexical
 from rag.pipeline import Pipeline
 from rag.reader.onnx_reader import Reader
 from rag.records import Answer
+from rag.store import save_index
 
 DOCS = {
     "dam.txt": "The Hoover Dam was completed in 1936. It was built on the Colorado River.\n"
@@ -129,14 +135,20 @@ def test_k_limits_passages(pipeline: Pipeline) -> None:
     assert len(pipeline.search("Hoover Dam", k=2)) == 2
 
 
-def test_empty_collection_abstains(make_settings: Callable[..., Settings],
-                                   build: Callable[..., BuildReport], encoder: Encoder,
-                                   reader: Reader, tmp_path: Path) -> None:
-    """An empty folder gives an empty index that abstains instead of failing."""
+def test_an_empty_index_abstains(make_settings: Callable[..., Settings],
+                                 build: Callable[..., BuildReport], encoder: Encoder,
+                                 reader: Reader, tmp_path: Path) -> None:
+    """An empty folder is an error for `rag index`; an empty index (written directly)
+    still loads and abstains instead of failing."""
     docs = tmp_path / "docs"
     docs.mkdir()
     settings = make_settings(docs, tmp_path / "index")
-    build(settings)
+    with pytest.raises(NothingIndexedError):
+        build(settings)
+    vectors = np.zeros((0, 384), dtype=np.float32)
+    empty = Index(expected_manifest(settings), {}, {}, [], vectors, vectors.astype(np.float16),
+                  build_dense(vectors, np.zeros(0, dtype=np.int64)), build_lexical([]))
+    save_index(empty, settings.index_dir)
     answer = Pipeline.load(settings, encoder=encoder, reader=reader).ask("Anything?")
     assert answer.answer is None
     assert answer.passages == []

@@ -15,6 +15,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
+from starlette.routing import Match
 
 from rag.errors import RagError
 
@@ -68,11 +69,24 @@ async def _http_error(request: Request, exc: HTTPException) -> JSONResponse:
     message = str(exc.detail)
     if exc.status_code == 404 and not isinstance(exc, ApiError):
         message = f"No such endpoint: {request.method} {request.url.path}"
-    elif exc.status_code == 405:
+    headers = exc.headers
+    if exc.status_code == 405:
         message = f"Method {request.method} is not allowed on {request.url.path}"
+        headers = {"Allow": _allowed(request)}
     _log_client_error(request, exc.status_code, message)
     return error_response(exc.status_code, kind, message, request_id(request), param,
-                          exc.headers)
+                          headers)
+
+
+def _allowed(request: Request) -> str:
+    """Every documented method of the path: Starlette names only the first route's (GET
+    /documents and POST /documents are two routes)."""
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        if getattr(route, "include_in_schema", False) and \
+                route.matches(request.scope)[0] is not Match.NONE:
+            methods |= set(getattr(route, "methods", None) or ())
+    return ", ".join(sorted(methods))
 
 
 async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
