@@ -12,13 +12,11 @@ from typing import Any, cast
 import anyio
 import httpx
 import pytest
-from conftest import API_DOCS, clean_settings, write_docs
+from conftest import API_DOCS, index_corpus, write_docs
 
 from rag.api import create_app
 from rag.embed import Encoder
-from rag.ingest import build_index
 from rag.pipeline import Pipeline
-from rag.reader.onnx_reader import Reader
 
 LiveServer = Callable[[Any], AbstractContextManager[str]]
 
@@ -357,11 +355,9 @@ def test_concurrent_reindex_is_a_409(api_corpus: tuple[Any, Pipeline], live_serv
 
 
 def test_asks_keep_succeeding_while_a_reindex_swaps_in_a_new_document(
-    tmp_path: Path, encoder: Encoder, reader: Reader, live_server: LiveServer,
+    tmp_path: Path, encoder: Encoder, live_server: LiveServer,
 ) -> None:
-    settings = clean_settings(write_docs(tmp_path / "docs", API_DOCS), tmp_path / "index")
-    build_index(settings, settings.docs_dir, settings.index_dir, lambda: encoder)
-    pipeline = Pipeline.load(settings, encoder=encoder, reader=reader)
+    settings, pipeline = index_corpus(tmp_path, API_DOCS, encoder)  # private: it changes
     with live_server(create_app(settings, pipeline)) as url:
         statuses: list[int] = []
         failures: list[str] = []
@@ -395,11 +391,9 @@ def test_asks_keep_succeeding_while_a_reindex_swaps_in_a_new_document(
 
 
 def test_documents_are_added_and_removed_over_http(
-    tmp_path: Path, encoder: Encoder, reader: Reader, live_server: LiveServer,
+    tmp_path: Path, encoder: Encoder, live_server: LiveServer,
 ) -> None:
-    settings = clean_settings(write_docs(tmp_path / "docs", API_DOCS), tmp_path / "index")
-    build_index(settings, settings.docs_dir, settings.index_dir, lambda: encoder)
-    pipeline = Pipeline.load(settings, encoder=encoder, reader=reader)
+    settings, pipeline = index_corpus(tmp_path, API_DOCS, encoder)  # private: it changes
     comet = b"Halley's Comet was last seen from Earth in 1986.\n"
     with live_server(create_app(settings, pipeline)) as url, \
             httpx.Client(base_url=url, timeout=120) as client:
