@@ -54,6 +54,8 @@ class BuildReport:
     chunks_total: int = 0
     seconds: float = 0.0
     full_rebuild_reason: str = ""
+    # The index now on disk, as loaded or built: a caller serves it without reading it again.
+    index: Index | None = field(default=None, repr=False, compare=False)
 
     def summary(self) -> str:
         """One line for people."""
@@ -113,10 +115,12 @@ def _build(settings: Settings, docs_dir: Path, index_root: Path, encoder: Callab
     if old is not None and not fresh and not dropped:
         report.chunks_total = len(old.chunks)
         report.seconds = time.perf_counter() - began
+        report.index = old
         return report
     index = _assemble(settings, old, dropped, fresh, encoder, progress, report)
     index.manifest.build_seconds = round(time.perf_counter() - began, 3)
     save_index(index, index_root)
+    report.index = index
     report.chunks_total = len(index.chunks)
     report.seconds = time.perf_counter() - began
     return report

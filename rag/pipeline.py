@@ -46,10 +46,13 @@ class Pipeline:
 
     @classmethod
     def load(cls, settings: Settings, encoder: Encoder | None = None,
-             calibration_path: Path | None = None, reader: Reader | None = None) -> Pipeline:
-        """Load the index in settings.index_dir, the encoder and the reader (or reuse them)."""
+             calibration_path: Path | None = None, reader: Reader | None = None,
+             index: Index | None = None) -> Pipeline:
+        """Load the index in settings.index_dir, the encoder and the reader (or reuse them:
+        `index` as a build just loaded or wrote it)."""
         encoder = encoder or open_encoder(settings)
-        index = load_index(settings.index_dir, expected_manifest(settings, encoder.dimension))
+        if index is None:
+            index = load_index(settings.index_dir, expected_manifest(settings, encoder.dimension))
         calibration = load_calibration(calibration_path) if calibration_path else load_calibration()
         return cls(index, encoder, reader or open_reader(settings), calibration)
 

@@ -12,8 +12,9 @@ from rag.api.connections import with_deadline
 from rag.config import Settings
 from rag.embed import Encoder, open_encoder
 from rag.errors import ConfigError, NothingIndexedError
+from rag.index import Index
 from rag.ingest import build_index
-from rag.pipeline import open_reader
+from rag.pipeline import Pipeline, open_reader
 from rag.store import current_folder
 
 log = logging.getLogger("rag.serve")
@@ -37,9 +38,12 @@ def serve(settings: Settings) -> None:
     with ThreadPoolExecutor(1) as pool:
         reading = pool.submit(open_reader, settings)
         encoder = open_encoder(settings)
-        problem = _update_index(settings, encoder, has_docs)
+        built, problem = _update_index(settings, encoder, has_docs)
         reader = reading.result()
-    app = create_app(settings, encoder=encoder, reader=reader, problem=problem)
+    # The index the build just checked or wrote is served as it is: not read a second time.
+    pipeline = Pipeline.load(settings, encoder=encoder, reader=reader, index=built) \
+        if built is not None else None
+    app = create_app(settings, pipeline, encoder=encoder, reader=reader, problem=problem)
     uvicorn.run(app, host=settings.host, port=settings.port, access_log=False,
                 log_level="info", timeout_graceful_shutdown=10,
                 http=with_deadline(settings.read_timeout),
@@ -52,20 +56,22 @@ def serve(settings: Settings) -> None:
                 forwarded_allow_ips=",".join(settings.trusted_proxies) or None)
 
 
-def _update_index(settings: Settings, encoder: Encoder, has_docs: bool) -> str | None:
-    """Bring the index up to date; what went wrong with the documents folder, or None.
-    A folder with nothing to index still serves: the old index if any, else /health says why."""
+def _update_index(settings: Settings, encoder: Encoder,
+                  has_docs: bool) -> tuple[Index | None, str | None]:
+    """Bring the index up to date: (the index now on disk if the build has it in memory,
+    what went wrong with the documents folder or None). A folder with nothing to index
+    still serves: the old index if any, else /health says why."""
     if has_docs:
         try:
             report = build_index(settings, settings.docs_dir, settings.index_dir,
                                  lambda: encoder)
         except NothingIndexedError as exc:
             log.error("%s", exc)
-            return str(exc)
+            return None, str(exc)
         for skipped in report.skipped:
             log.warning("skipped %s: %s", skipped.doc_id, skipped.reason)
         log.info("index %s: %s", settings.index_dir, report.summary())
-    else:
-        log.warning("documents folder %s does not exist: serving the index in %s as it is",
-                    settings.docs_dir, settings.index_dir)
-    return None
+        return report.index, None
+    log.warning("documents folder %s does not exist: serving the index in %s as it is",
+                settings.docs_dir, settings.index_dir)
+    return None, None

@@ -148,6 +148,7 @@ def _write_build(index: Index, root: Path, tmp: Path, stamp: str) -> Path:
         "checksums": _checksums(tmp),
     })
     (tmp / "manifest.json").write_text(manifest.model_dump_json(indent=2), encoding="utf-8")
+    index.manifest = manifest  # the index in memory is now the one on disk, manifest and all
     _fsync_tree(tmp)
     final = builds / stamp
     tmp.rename(final)

@@ -190,6 +190,7 @@ def test_unchanged_reindex_embeds_and_writes_nothing(work: Settings, encoder: En
     assert (report.chunks_embedded, report.chunks_total) == (0, 8)
     assert calls == []
     assert snapshot(work.index_dir) == before
+    assert report.index is not None and report.index.manifest == load(work).manifest
 
 
 def test_editing_one_file_embeds_only_its_chunks(
@@ -209,6 +210,10 @@ def test_editing_one_file_embeds_only_its_chunks(
     assert report.chunks_embedded == len(zebra) == 4
     assert [c.chunk_id for c in zebra] == [8, 9, 10, 11]
     assert report.chunks_total == len(new.chunks) == 10
+    # The build hands over the index it wrote, the same as a reader of the disk gets.
+    assert report.index is not None and report.index.manifest == new.manifest
+    assert report.index.chunks == new.chunks
+    assert np.array_equal(report.index.sentence_vectors, new.sentence_vectors)
     kept = [c for c in old.chunks if c.doc_id != "zebra.txt"]
     assert [c for c in new.chunks if c.doc_id != "zebra.txt"] == kept
     for chunk in kept:

@@ -101,7 +101,8 @@ class Service:
         # Reload when this build (or one run outside the server) changed what is on disk.
         if current is None or read_manifest(settings.index_dir) != current.index.manifest:
             try:
-                self.pipeline = Pipeline.load(settings, encoder=encoder, reader=self.reader)
+                self.pipeline = Pipeline.load(settings, encoder=encoder, reader=self.reader,
+                                              index=report.index)
             except RagError as exc:
                 self.reason = str(exc)
                 raise
