@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from rag.errors import ConfigError
+from rag.load import file_sha256
 from rag.onnx_encoder import CONFIG_FILE, MODEL_FILE, TOKENIZER_FILE
 
 log = logging.getLogger(__name__)
@@ -81,7 +82,7 @@ def export(source: Path, folder: Path) -> None:
     shutil.copyfile(source / TOKENIZER_FILE, folder / TOKENIZER_FILE)
     meta = {"format": FORMAT, "dimension": int(config.hidden_size),
             "max_seq_length": int(settings.get("max_seq_length", 256)),
-            "source": str(source), "sha256": _sha256(source / "model.safetensors")}
+            "source": str(source), "sha256": file_sha256(source / "model.safetensors")}
     (folder / CONFIG_FILE).write_text(json.dumps(meta, indent=2), encoding="utf-8")
 
 
@@ -126,14 +127,6 @@ def _key(source: Path) -> str:
                               "sentence-transformers model folder.") from exc
         digest.update(f"{path} {stat.st_size} {stat.st_mtime_ns}".encode())
     return digest.hexdigest()[:16]
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _check_pipeline(source: Path) -> dict[str, int]:

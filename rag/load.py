@@ -29,8 +29,9 @@ class Skipped:
 
 
 def file_sha256(path: Path) -> str:
-    """Hex sha256 of a file's bytes."""
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+    """Hex sha256 of a file's bytes, read in blocks (a large file is never held whole)."""
+    with path.open("rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
 def list_files(docs_dir: Path) -> Iterator[tuple[str, Path]]:

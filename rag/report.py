@@ -40,7 +40,6 @@ def write_report(results: Sequence[Result], threshold: float, out: Path, title: 
 
 def run_stamp(settings: Any, dataset: str) -> dict[str, str]:
     """What a result depends on: commit, reader, calibration, index settings, when."""
-    import hashlib
     import subprocess
     import time
 
@@ -62,19 +61,17 @@ def run_stamp(settings: Any, dataset: str) -> dict[str, str]:
     return {"dataset": dataset, "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
             "commit": commit,
             "reader": f"{where}, reader.onnx sha256 {_sha256(reader)[:12]}",
-            "calibration": f"{CALIBRATION_PATH.name} sha256 "
-                           f"{hashlib.sha256(CALIBRATION_PATH.read_bytes()).hexdigest()[:12]}",
+            "calibration": f"{CALIBRATION_PATH.name} sha256 {_sha256(CALIBRATION_PATH)[:12]}",
             "index": f"chunk_size {settings.chunk_size}, chunk_overlap "
                      f"{settings.chunk_overlap}, index_type {settings.index_type}, model "
                      f"{settings.model_name}, encoder {settings.encoder}"}
 
 
 def _sha256(path: Path) -> str:
-    import hashlib
+    from rag.load import file_sha256
 
     try:
-        with path.open("rb") as handle:
-            return hashlib.file_digest(handle, "sha256").hexdigest()
+        return file_sha256(path)
     except OSError:
         return "unreadable"
 

@@ -16,7 +16,6 @@ Layout of the index root (index/ by default):
 from __future__ import annotations
 
 import errno
-import hashlib
 import json
 import logging
 import os
@@ -40,6 +39,7 @@ from rag.errors import (
 )
 from rag.index import Index, Manifest
 from rag.lexical import load_lexical, save_lexical
+from rag.load import file_sha256
 from rag.records import Chunk, Document, Span
 
 FORMAT = 3  # bump when the files, the tokenisation or the sentence rules change: rebuilt
@@ -161,13 +161,9 @@ def _write_build(index: Index, root: Path, tmp: Path, stamp: str) -> Path:
 
 def _checksums(folder: Path) -> dict[str, str]:
     """sha256 of every file of a build but its manifest, by path inside the build."""
-    out = {}
-    for path in sorted(folder.rglob("*")):
-        if path.is_file() and path.name != "manifest.json":
-            with path.open("rb") as handle:
-                out[path.relative_to(folder).as_posix()] = hashlib.file_digest(
-                    handle, "sha256").hexdigest()
-    return out
+    return {path.relative_to(folder).as_posix(): file_sha256(path)
+            for path in sorted(folder.rglob("*"))
+            if path.is_file() and path.name != "manifest.json"}
 
 
 def read_manifest(root: Path) -> Manifest:

@@ -17,7 +17,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 from starlette.routing import Match
 
-from rag.errors import RagError
+from rag.errors import IndexBusyError, IndexWriteError, NothingIndexedError, RagError
 
 log = logging.getLogger("rag.api")
 REQUEST_ID = "rag.request_id"  # scope key set by the RequestContext middleware
@@ -103,13 +103,14 @@ async def _validation_error(request: Request, exc: RequestValidationError) -> JS
 
 # A build another writer holds, or a folder with nothing to index, is the client's to retry
 # or fix (409); a full disk is the server's (507); anything else: no index to serve (503).
-_STATUS = {"IndexBusyError": (409, "conflict"), "NothingIndexedError": (409, "conflict"),
-           "IndexWriteError": (507, "insufficient_storage")}
+_STATUS: dict[type[RagError], tuple[int, str]] = {
+    IndexBusyError: (409, "conflict"), NothingIndexedError: (409, "conflict"),
+    IndexWriteError: (507, "insufficient_storage")}
 
 
 async def _rag_error(request: Request, exc: RagError) -> JSONResponse:
     log.error("request %s: %s", request_id(request), exc)
-    status, kind = _STATUS.get(type(exc).__name__, (503, "unavailable"))
+    status, kind = _STATUS.get(type(exc), (503, "unavailable"))
     message = request.app.state.service.public(str(exc))  # folders by name, never full paths
     return error_response(status, kind, message, request_id(request))
 
