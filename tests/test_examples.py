@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from rag.reader.examples import squad_examples
+from rag.reader.examples import Rewrites, squad_examples
 
 PARAGRAPHS = [
     "The Hoover Dam was completed in 1936. It was built on the Colorado River. "
@@ -59,3 +59,23 @@ def test_negatives_never_hold_the_answer(tmp_path: Path) -> None:
 def test_same_seed_same_windows(tmp_path: Path) -> None:
     path = _squad(tmp_path)
     assert squad_examples(path, seed=3) == squad_examples(path, seed=3)
+
+
+def test_rewrites_keep_the_window_and_label_it_unanswerable(tmp_path: Path) -> None:
+    examples = squad_examples(_squad(tmp_path), seed=1, negatives=0.0,
+                              rewrites=Rewrites(swaps=1.0, words=1.0, negations=1.0))
+    positives = {e.question: e.window for e in examples if e.start is not None}
+    rewritten = {e.question: e.window for e in examples
+                 if e.start is None and e.question not in positives}
+    # Negation contracts the auxiliary; the window is the positive's own.
+    assert rewritten["When wasn't the dam completed?"] == positives["When was the dam completed?"]
+    assert "How many turbines doesn't the plant have?" in rewritten
+    # A word swap replaces one content word the window holds with one of the article it lacks.
+    swapped = [q for q in rewritten if "n't" not in q]
+    assert swapped and all(positives.get(q) is None for q in swapped)
+
+
+def test_questions_to_skip_give_no_windows(tmp_path: Path) -> None:
+    skip = frozenset({"When was the dam completed?", "Which river is the dam on?"})
+    examples = squad_examples(_squad(tmp_path), seed=1, negatives=1.0, skip=skip)
+    assert {e.question for e in examples} == {q for _, q, _ in QUESTIONS} - skip

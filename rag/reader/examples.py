@@ -5,6 +5,8 @@ splitter the index uses. Negatives come from the same article: the window that B
 highest for the question among those that do not hold the answer (a near miss, as our own
 retrieval would offer), or another window of the answer's own paragraph. SQuAD v1.1 has no
 unanswerable questions; these negatives are how the reader learns to say "no answer".
+Rewrites add the harder kind SQuAD 2.0 holds: the answer's own window, with the question
+changed so the window no longer answers it (a name, number or word swapped; negated).
 """
 
 from __future__ import annotations
@@ -49,11 +51,22 @@ def window_span(sentences: list[Span], first: int, last: int) -> Span:
     return Span(sentences[first].start, sentences[last].end)
 
 
-def squad_examples(path: Path, seed: int, negatives: float = 0.5,
-                   share: float = 1.0, swaps: float = 0.0) -> list[Example]:
-    """One positive window for a random `share` of the questions and, for a share `negatives`
-    of those, one negative window (hard from BM25 or from the same paragraph, half each),
-    and for a share `swaps`, the positive window with a swapped question; shuffled."""
+@dataclass(frozen=True)
+class Rewrites:
+    """Shares of the questions whose positive window comes back, labelled "no answer", with
+    the question rewritten the ways SQuAD 2.0's writers made unanswerable ones."""
+
+    swaps: float = 0.0  # a name or number swapped for another of the article (entity swap)
+    words: float = 0.0  # a content word swapped for another of the article (mutual exclusion)
+    negations: float = 0.0  # "not" after the auxiliary (negation)
+
+
+def squad_examples(path: Path, seed: int, negatives: float = 0.5, share: float = 1.0,
+                   rewrites: Rewrites = Rewrites(),
+                   skip: frozenset[str] = frozenset()) -> list[Example]:
+    """One positive window for a random `share` of the questions (less those in `skip`)
+    and, for a share `negatives` of those, one negative window (hard from BM25 or from the
+    same paragraph, half each), and the `rewrites` of the positive; shuffled."""
     import bm25s
 
     rng = random.Random(seed)
@@ -68,9 +81,10 @@ def squad_examples(path: Path, seed: int, negatives: float = 0.5,
         retriever.index(bm25s.tokenize(texts, stopwords="en", show_progress=False),
                         show_progress=False)
         names = _names(" ".join(p.text for p in paragraphs))
+        words = _words(" ".join(p.text for p in paragraphs))
         for p, row in zip(paragraphs, raw, strict=True):
             for qa in row["qas"]:
-                if rng.random() >= share:
+                if rng.random() >= share or qa["question"] in skip:
                     continue
                 answer = qa["answers"][0]
                 start = answer["answer_start"]
@@ -86,10 +100,7 @@ def squad_examples(path: Path, seed: int, negatives: float = 0.5,
                                                                p, start, end, rng, title)
                     if negative is not None:
                         out.append(negative)
-                if swaps and rng.random() < swaps:  # no draw without swaps: old seeds hold
-                    swapped = _swapped(positive, names, rng)
-                    if swapped is not None:
-                        out.append(swapped)
+                out += _rewritten(positive, names, words, rewrites, rng)
     rng.shuffle(out)
     return out
 
@@ -185,3 +196,64 @@ def _swapped(positive: Example, names: dict[str, list[str]],
     question = (positive.question[: match.start()] + rng.choice(others)
                 + positive.question[match.end() :])
     return Example(question, window, article=positive.article)
+
+
+def _rewritten(positive: Example, names: dict[str, list[str]], words: list[str],
+               rewrites: Rewrites, rng: random.Random) -> list[Example]:
+    """The rewrites drawn for one positive (no draw for a share of 0: old seeds hold)."""
+    out = []
+    if rewrites.swaps and rng.random() < rewrites.swaps:
+        out.append(_swapped(positive, names, rng))
+    if rewrites.words and rng.random() < rewrites.words:
+        out.append(_word_swapped(positive, words, rng))
+    if rewrites.negations and rng.random() < rewrites.negations:
+        out.append(_negated(positive))
+    return [e for e in out if e is not None]
+
+
+_STOP = frozenset("""about after also been before being between both could does during each
+from have into many more most much other over same some such than that their them then there
+these they this those through under until very were what when where which while whom whose
+with would year years""".split())
+_CONTENT = re.compile(r"\b[a-z]{4,}\b")
+
+
+def _words(text: str) -> list[str]:
+    """The article's lower-case content words, for word swaps."""
+    return sorted(set(_CONTENT.findall(text)) - _STOP)
+
+
+def _word_swapped(positive: Example, words: list[str], rng: random.Random) -> Example | None:
+    """The positive's window, a content word of its question that the window holds swapped
+    for an article word that the window lacks."""
+    window = positive.window.lower()
+    held = [m for m in _CONTENT.finditer(positive.question)
+            if m.group() not in _STOP and re.search(rf"\b{m.group()}\b", window)]
+    if not held or not words:
+        return None
+    match = rng.choice(held)
+    for _ in range(8):
+        other = rng.choice(words)
+        if other not in window:
+            question = (positive.question[: match.start()] + other
+                        + positive.question[match.end() :])
+            return Example(question, positive.window, article=positive.article)
+    return None
+
+
+# The auxiliary after the question word ("What did", "Who was", "How many people were").
+_AUXILIARY = re.compile(r"^(?:\w+(?: \w+){0,3}? )?(did|does|do|is|was|are|were|can|could|"
+                        r"has|have|had|will|would|should)\b(?! not\b)")
+# The contraction needs no subject found ("What did Tesla build" -> "What didn't Tesla build").
+_NEGATIVE = {"can": "can't", "will": "won't"}
+
+
+def _negated(positive: Example) -> Example | None:
+    """The positive's window with its question's auxiliary negated."""
+    match = _AUXILIARY.match(positive.question)
+    if match is None or not positive.question[:1].isupper():
+        return None
+    auxiliary = match.group(1)
+    question = (positive.question[: match.start(1)]
+                + _NEGATIVE.get(auxiliary, auxiliary + "n't") + positive.question[match.end() :])
+    return Example(question, positive.window, article=positive.article)

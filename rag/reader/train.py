@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from rag.reader.examples import Example, squad_examples
+from rag.reader.examples import Example, Rewrites, squad_examples
 from rag.reader.tokens import Pair, answer_tokens, encode_pairs, load_tokenizer
 
 SQUAD_TRAIN = Path("../shared/datasets/squad-train/train-v1.1.json")
@@ -84,6 +84,15 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--swaps", type=float, default=0.0,
                         help="share of questions that also give a swapped negative: the "
                              "answer's window, a name of the question swapped for another")
+    parser.add_argument("--words", type=float, default=0.0,
+                        help="share of questions that also give a word-swapped negative: a "
+                             "content word of the question swapped for another of the article")
+    parser.add_argument("--negations", type=float, default=0.0,
+                        help="share of questions that also give a negated negative "
+                             "(\"What did\" -> \"What didn't\")")
+    parser.add_argument("--after", type=Path, nargs="*", default=[],
+                        help="earlier runs' folders: leave out the questions their samples "
+                             "drew, so this run sees new ones")
     parser.add_argument("--init", type=Path, default=None,
                         help="start from this trained reader (a `final` folder of an earlier "
                              "run) instead of the bare packaged model")
@@ -102,8 +111,9 @@ def _arguments() -> argparse.Namespace:
 
 
 def _settings(args: argparse.Namespace) -> dict:
-    keep = ("seed", "windows", "negatives", "swaps", "epochs", "batch", "lr", "freeze_layers")
-    return {k: getattr(args, k) for k in keep}
+    keep = ("seed", "windows", "negatives", "swaps", "words", "negations", "epochs", "batch",
+            "lr", "freeze_layers")
+    return {k: getattr(args, k) for k in keep} | {"after": [str(a) for a in args.after]}
 
 
 def _run_settings(args: argparse.Namespace) -> dict:
@@ -124,14 +134,8 @@ def _features(args: argparse.Namespace, tokenizer: object) -> tuple[list, list, 
         if data["settings"] == _settings(args):
             return data["ids"], data["type_ids"], data["starts"], data["ends"]
     clock = time.perf_counter()
-    # Questions are sampled before windows are built, so a small run mines few negatives.
-    # About 55% of the questions hold a name or number of their window that can be swapped.
-    per_question = 1 + args.negatives + 0.55 * args.swaps
-    share = min(1.0, 1.1 * args.windows / (QUESTIONS * per_question)) if args.windows else 1.0
-    examples: list[Example] = squad_examples(args.data, args.seed, args.negatives, share,
-                                             args.swaps)
-    if args.windows:
-        examples = examples[: args.windows]
+    skip = frozenset().union(*(_drawn(args.data, run) for run in args.after))
+    examples = _sample(args.data, vars(args), skip)
     pairs = encode_pairs(tokenizer, [e.question for e in examples],  # type: ignore[arg-type]
                          [e.window for e in examples])
     ids, type_ids, starts, ends = [], [], [], []
@@ -154,6 +158,29 @@ def _features(args: argparse.Namespace, tokenizer: object) -> tuple[list, list, 
     cache.write_text(json.dumps({"settings": _settings(args), "ids": ids,
                                  "type_ids": type_ids, "starts": starts, "ends": ends}))
     return ids, type_ids, starts, ends
+
+
+def _sample(data: Path, settings: dict, skip: frozenset[str] = frozenset()) -> list[Example]:
+    """The training windows a run with these settings draws, less the questions in `skip`."""
+    # Questions are sampled before windows are built, so a small run mines few negatives.
+    # About 55% of the questions hold a name or number of their window that can be swapped,
+    # about 80% a content word, about 90% an auxiliary to negate.
+    rewrites = Rewrites(settings.get("swaps", 0.0), settings.get("words", 0.0),
+                        settings.get("negations", 0.0))
+    per_question = (1 + settings["negatives"] + 0.55 * rewrites.swaps + 0.8 * rewrites.words
+                    + 0.9 * rewrites.negations)
+    windows = settings["windows"]
+    share = (min(1.0, 1.1 * windows / ((QUESTIONS - len(skip)) * per_question))
+             if windows else 1.0)
+    examples = squad_examples(data, settings["seed"], settings["negatives"], share, rewrites,
+                              skip)
+    return examples[:windows] if windows else examples
+
+
+def _drawn(data: Path, run: Path) -> frozenset[str]:
+    """The questions an earlier run (its train.json) drew."""
+    settings = json.loads((run / "train.json").read_text())
+    return frozenset(e.question for e in _sample(data, settings) if e.start is not None)
 
 
 def _chars(pair: Pair, position: tuple[int, int]) -> tuple[int, int] | None:
