@@ -57,19 +57,8 @@ def cross_validate(results: Mapping[str, Sequence[Result]], primary: str, held: 
     """Set `held` as it fares on cases it was not fitted on: each fold scored by a model
     fitted (its threshold chosen on `primary`) without that fold; the mean over seeded
     shuffles. The SQuAD sets fold by article, so no article is on both sides."""
-    cases = list(results[held])
-    groups = sorted({_group(held, r) for r in cases})
     right, abstained, auroc = [], [], []
-    for seed in range(shuffles):
-        order = groups[:]
-        random.Random(seed).shuffle(order)
-        scored = []
-        for fold in range(folds):
-            test = set(order[fold::folds])
-            train = dict(results) | {held: [r for r in cases if _group(held, r) not in test]}
-            calibration = fit_calibration(train, primary)
-            scored += [(_confidence(calibration, r), r, calibration.threshold)
-                       for r in cases if _group(held, r) in test]
+    for scored in _held_out(results, primary, held, results[held], folds, shuffles):
         right.append(_mean(p >= t and r.guess_correct for p, r, t in scored if r.answerable))
         abstained.append(_mean(p < t for p, r, t in scored if not r.answerable))
         auroc.append(metrics.auroc([p for p, _, _ in scored], [r.answerable for _, r, _ in scored]))
@@ -78,11 +67,53 @@ def cross_validate(results: Mapping[str, Sequence[Result]], primary: str, held: 
             "auroc_answerable": float(np.mean(found)) if found else None}
 
 
+def returned_held_out(results: Mapping[str, Sequence[Result]], primary: str,
+                      squad: Sequence[Result], folds: int = 5,
+                      shuffles: int = 5) -> dict[str, float]:
+    """SQuAD v1.1's EM and F1 as returned, each article's questions scored by a calibration
+    fitted without that article (its SQuAD 2.0 questions are the same paragraphs)."""
+    em, f1 = [], []
+    for scored in _held_out(results, primary, "squad", squad, folds, shuffles):
+        kept = [(p >= t, r) for p, r, t in scored]
+        em.append(_mean(metrics.exact_match(r.best_guess, r.golds) if on else 0.0
+                           for on, r in kept))
+        f1.append(_mean(metrics.token_f1(r.best_guess, r.golds) if on else 0.0
+                           for on, r in kept))
+    return {"exact_match": 100 * float(np.mean(em)), "f1": 100 * float(np.mean(f1))}
+
+
+def _held_out(results: Mapping[str, Sequence[Result]], primary: str, held: str,
+              cases: Sequence[Result], folds: int,
+              shuffles: int) -> Iterable[list[tuple[float, Result, float]]]:
+    """Per seeded shuffle: every case of `cases` with the confidence and threshold of a
+    calibration fitted without its fold (of articles, for SQuAD; left out of every SQuAD
+    set fitted on)."""
+    groups = sorted({_group(held, r) for r in cases})
+    for seed in range(shuffles):
+        order = groups[:]
+        random.Random(seed).shuffle(order)
+        scored = []
+        for fold in range(folds):
+            test = set(order[fold::folds])
+            train = {name: [r for r in group if not (_group(name, r) in test
+                                                     and (name == held or _squad(held, name)))]
+                     for name, group in results.items()}
+            calibration = fit_calibration(train, primary)
+            scored += [(_confidence(calibration, r), r, calibration.threshold)
+                       for r in cases if _group(held, r) in test]
+        yield scored
+
+
+def _squad(a: str, b: str) -> bool:
+    """Whether sets `a` and `b` are both SQuAD parts (the same articles)."""
+    return a.startswith("squad") and b.startswith("squad")
+
+
 def _group(name: str, result: Result) -> str:
     return result.category if name.startswith("squad") else result.id
 
 
-def _mean(values: Iterable[bool]) -> float:
+def _mean(values: Iterable[float]) -> float:
     items = list(values)
     return sum(items) / len(items) if items else 0.0
 

@@ -237,7 +237,8 @@ def calibrate(
     if reuse:
         results = {name: _saved_results(Path("eval/results") / name / "results.json")
                    for name in ("own", "squad2")}
-        return _fit_and_report(results)
+        squad = Path("eval/results/squad/results.json")
+        return _fit_and_report(results, _saved_results(squad) if squad.is_file() else None)
     encoder = open_encoder(settings)
     results = {}
     try:
@@ -263,9 +264,9 @@ def _saved_results(path: Path) -> list[Any]:
     return [Result(**row) for row in rows]
 
 
-def _fit_and_report(results: dict[str, list[Any]]) -> None:
+def _fit_and_report(results: dict[str, list[Any]], squad: list[Any] | None = None) -> None:
     from rag.abstain import save_calibration
-    from rag.calibrate import cross_validate, describe, fit_calibration
+    from rag.calibrate import cross_validate, describe, fit_calibration, returned_held_out
 
     calibration = fit_calibration(results, primary="own")
     save_calibration(calibration)
@@ -274,3 +275,7 @@ def _fit_and_report(results: dict[str, list[Any]]) -> None:
         held_out = cross_validate(results, primary="own", held=name)
         typer.echo(f"{name}, 5-fold cross-validated (mean of 5 shuffles): "
                    + ", ".join(f"{k} {v:.3f}" for k, v in held_out.items() if v is not None))
+    if squad:  # the v1.1 questions are squad2's answerable ones: fold them by article too
+        returned = returned_held_out(results, primary="own", squad=squad)
+        typer.echo("squad (v1.1) as returned, articles cross-validated (mean of 5 shuffles): "
+                   + ", ".join(f"{k} {v:.1f}" for k, v in returned.items()))
