@@ -4,13 +4,14 @@ Labels: an answerable case is positive when its best span contains a gold answer
 unanswerable case is always negative. The logistic model is fitted on every result given
 (each set weighing the same); the threshold is chosen on the primary set (the project's own
 cases) to maximise answering what can be answered plus abstaining on what cannot.
-`cross_validate` reports a set as it would fare on cases it was not fitted on.
+`cross_validate` reports a set as it would fare on cases it was not fitted on;
+`returned_held_out` does the same for SQuAD v1.1's answers as returned.
 """
 
 from __future__ import annotations
 
 import random
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 
 import numpy as np
 
@@ -84,7 +85,7 @@ def returned_held_out(results: Mapping[str, Sequence[Result]], primary: str,
 
 def _held_out(results: Mapping[str, Sequence[Result]], primary: str, held: str,
               cases: Sequence[Result], folds: int,
-              shuffles: int) -> Iterable[list[tuple[float, Result, float]]]:
+              shuffles: int) -> Iterator[list[tuple[float, Result, float]]]:
     """Per seeded shuffle: every case of `cases` with the confidence and threshold of a
     calibration fitted without its fold (of articles, for SQuAD; left out of every SQuAD
     set fitted on)."""

@@ -225,7 +225,8 @@ def calibrate(
         "../shared/benchmarks/squad"),
     reuse: Annotated[bool, typer.Option(
         help="Fit on the saved results of the last `rag eval` (own, squad2) instead of "
-             "asking again: their features do not depend on the calibration.")] = False,
+             "asking again: their features do not depend on the calibration. Also prints "
+             "SQuAD v1.1 as returned, cross-validated, when its results are saved.")] = False,
 ) -> None:
     """Refit the confidence model and abstention threshold; writes rag/calibration.json."""
     from rag.datasets import load_dataset

@@ -51,14 +51,16 @@ def window_span(sentences: list[Span], first: int, last: int) -> Span:
     return Span(sentences[first].start, sentences[last].end)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Rewrites:
     """Shares of the questions whose positive window comes back, labelled "no answer", with
     the question rewritten the ways SQuAD 2.0's writers made unanswerable ones."""
 
     swaps: float = 0.0  # a name or number swapped for another of the article (entity swap)
-    words: float = 0.0  # a content word swapped for another of the article (mutual exclusion)
-    negations: float = 0.0  # "not" after the auxiliary (negation)
+    # Any other word of the article: SQuAD 2.0's mutual exclusion and "other neutral" kinds
+    # come close only sometimes, and many of these read ungrammatical.
+    words: float = 0.0  # a content word swapped for another of the article
+    negations: float = 0.0  # the auxiliary contracted with "n't" (negation)
 
 
 def squad_examples(path: Path, seed: int, negatives: float = 0.5, share: float = 1.0,
@@ -225,7 +227,7 @@ def _words(text: str) -> list[str]:
 
 def _word_swapped(positive: Example, words: list[str], rng: random.Random) -> Example | None:
     """The positive's window, a content word of its question that the window holds swapped
-    for an article word that the window lacks."""
+    for an article word that the window lacks; None when there is no such pair."""
     window = positive.window.lower()
     held = [m for m in _CONTENT.finditer(positive.question)
             if m.group() not in _STOP and re.search(rf"\b{m.group()}\b", window)]
@@ -242,14 +244,16 @@ def _word_swapped(positive: Example, words: list[str], rng: random.Random) -> Ex
 
 
 # The auxiliary after the question word ("What did", "Who was", "How many people were").
-_AUXILIARY = re.compile(r"^(?:\w+(?: \w+){0,3}? )?(did|does|do|is|was|are|were|can|could|"
+_AUXILIARY = re.compile(r"^\w+(?: \w+){0,3}? (did|does|do|is|was|are|were|can|could|"
                         r"has|have|had|will|would|should)\b(?! not\b)")
 # The contraction needs no subject found ("What did Tesla build" -> "What didn't Tesla build").
 _NEGATIVE = {"can": "can't", "will": "won't"}
 
 
 def _negated(positive: Example) -> Example | None:
-    """The positive's window with its question's auxiliary negated."""
+    """The positive's window with its question's auxiliary negated (where that auxiliary is
+    the main verb, "Who has the most votes?", the result reads oddly but still asks
+    something the window does not say)."""
     match = _AUXILIARY.match(positive.question)
     if match is None or not positive.question[:1].isupper():
         return None

@@ -164,7 +164,7 @@ def _sample(data: Path, settings: dict, skip: frozenset[str] = frozenset()) -> l
     """The training windows a run with these settings draws, less the questions in `skip`."""
     # Questions are sampled before windows are built, so a small run mines few negatives.
     # About 55% of the questions hold a name or number of their window that can be swapped,
-    # about 80% a content word, about 90% an auxiliary to negate.
+    # about 80% a content word, about 70% an auxiliary to negate.
     rewrites = Rewrites(settings.get("swaps", 0.0), settings.get("words", 0.0),
                         settings.get("negations", 0.0))
     per_question = (1 + settings["negatives"] + 0.55 * rewrites.swaps + 0.8 * rewrites.words
@@ -178,9 +178,12 @@ def _sample(data: Path, settings: dict, skip: frozenset[str] = frozenset()) -> l
 
 
 def _drawn(data: Path, run: Path) -> frozenset[str]:
-    """The questions an earlier run (its train.json) drew."""
+    """The questions an earlier run (its train.json) trained on with their answer (a
+    question whose positive window fell past the --windows cut, seen as a negative only,
+    is not among them), that run's own --after runs followed."""
     settings = json.loads((run / "train.json").read_text())
-    return frozenset(e.question for e in _sample(data, settings) if e.start is not None)
+    skip = frozenset().union(*(_drawn(data, Path(a)) for a in settings.get("after", [])))
+    return frozenset(e.question for e in _sample(data, settings, skip) if e.start is not None)
 
 
 def _chars(pair: Pair, position: tuple[int, int]) -> tuple[int, int] | None:
