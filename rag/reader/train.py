@@ -92,7 +92,7 @@ def _arguments() -> argparse.Namespace:
                              "(\"What did\" -> \"What didn't\")")
     parser.add_argument("--after", type=Path, nargs="*", default=[],
                         help="earlier runs' folders: leave out the questions their samples "
-                             "drew, so this run sees new ones")
+                             "drew (rebuilt from their train.json), so this run sees new ones")
     parser.add_argument("--init", type=Path, default=None,
                         help="start from this trained reader (a `final` folder of an earlier "
                              "run) instead of the bare packaged model")
@@ -180,7 +180,8 @@ def _sample(data: Path, settings: dict, skip: frozenset[str] = frozenset()) -> l
 def _drawn(data: Path, run: Path) -> frozenset[str]:
     """The questions an earlier run (its train.json) trained on with their answer (a
     question whose positive window fell past the --windows cut, seen as a negative only,
-    is not among them), that run's own --after runs followed."""
+    is not among them), that run's own --after runs followed. Exact only while the sentence
+    splitter and this sampling code are the ones that run had."""
     settings = json.loads((run / "train.json").read_text())
     skip = frozenset().union(*(_drawn(data, Path(a)) for a in settings.get("after", [])))
     return frozenset(e.question for e in _sample(data, settings, skip) if e.start is not None)
