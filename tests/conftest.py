@@ -21,6 +21,7 @@ import uvicorn  # noqa: E402
 from rag.api import create_app  # noqa: E402
 from rag.config import Settings  # noqa: E402
 from rag.embed import Encoder, open_encoder  # noqa: E402
+from rag.evaluate import Result  # noqa: E402
 from rag.ingest import BuildReport, build_index  # noqa: E402
 from rag.pipeline import Pipeline  # noqa: E402
 from rag.reader.onnx_reader import OnnxReader, Reader  # noqa: E402
@@ -101,6 +102,16 @@ def write_docs(folder: Path, docs: dict[str, str]) -> Path:
         (folder / name).parent.mkdir(parents=True, exist_ok=True)
         (folder / name).write_text(text, encoding="utf-8")
     return folder
+
+
+def scored(id: str, answerable: bool, **fields: Any) -> Result:
+    """An evaluation result written by hand: `fields` over plain defaults."""
+    defaults: dict[str, Any] = dict(
+        question=f"Question {id}?", kind="factual" if answerable else "unanswerable",
+        category="unanswerable", golds=[], prediction=None, best_guess=None, confidence=0.0,
+        correct=False, guess_correct=False, exact_match=0.0, f1=0.0, words=1, rank=None,
+        citation_ok=True, citation_correct=False, standalone_question=None)
+    return Result(id=id, answerable=answerable, **(defaults | fields))
 
 
 def clean_settings(docs_dir: Path, index_dir: Path, **overrides: Any) -> Settings:

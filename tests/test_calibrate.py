@@ -3,6 +3,8 @@ written here: a margin that tells right answers from unanswerable questions."""
 
 from __future__ import annotations
 
+from conftest import scored
+
 from rag.abstain import FEATURES
 from rag.calibrate import cross_validate, fit_calibration, returned_held_out
 from rag.evaluate import Result
@@ -10,13 +12,9 @@ from rag.evaluate import Result
 
 def _result(i: int, article: str, answerable: bool, margin: float) -> Result:
     gold = f"answer {i}"
-    return Result(
-        id=f"q{i}", question=f"question {i}?", kind="factual", category=article,
-        answerable=answerable, golds=[gold] if answerable else [], prediction=None,
-        best_guess=gold if answerable else "something", confidence=0.0, correct=False,
-        guess_correct=answerable, exact_match=0.0, f1=0.0, words=2, rank=1,
-        citation_ok=True, citation_correct=False, standalone_question=None,
-        features=dict.fromkeys(FEATURES, 0.0) | {"margin": margin})
+    return scored(f"q{i}", answerable, category=article, golds=[gold] if answerable else [],
+                  best_guess=gold if answerable else "something", guess_correct=answerable,
+                  features=dict.fromkeys(FEATURES, 0.0) | {"margin": margin})
 
 
 def _results() -> dict[str, list[Result]]:

@@ -6,19 +6,19 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from conftest import scored
+
 from rag.evaluate import Result
 from rag.report import write_report
 
 
 def result(id: str, answerable: bool, prediction: str | None, confidence: float, correct: bool,
            rank: int | None = 1, golds: tuple[str, ...] = ("1889",)) -> Result:
-    return Result(id=id, question=f"Question {id}?", kind="factual" if answerable else
-                  "unanswerable", category="towers" if answerable else "unanswerable",
-                  answerable=answerable, golds=list(golds) if answerable else [],
-                  prediction=prediction, best_guess=prediction or "a guess",
-                  confidence=confidence, correct=correct, guess_correct=correct,
-                  exact_match=float(correct), f1=float(correct), words=1, rank=rank,
-                  citation_ok=True, citation_correct=correct, standalone_question=None)
+    return scored(id, answerable, category="towers" if answerable else "unanswerable",
+                  golds=list(golds) if answerable else [], prediction=prediction,
+                  best_guess=prediction or "a guess", confidence=confidence, correct=correct,
+                  guess_correct=correct, exact_match=float(correct), f1=float(correct),
+                  rank=rank, citation_correct=correct)
 
 
 RESULTS = [
