@@ -19,6 +19,7 @@ WEIGHTS = "model.safetensors"
 
 def average(sources: list[Path], target: Path) -> None:
     """Write the element-wise mean of the `sources`' weights, a transformers folder, to `target`."""
+    import torch
     from safetensors.torch import load_file, save_file
 
     if len(sources) < 2:
@@ -28,7 +29,7 @@ def average(sources: list[Path], target: Path) -> None:
     if any(set(state) != names for state in states[1:]):
         raise ValueError("the readers do not have the same weights: average only stages of "
                          "one model")
-    mean = {name: (sum(state[name].float() for state in states) / len(states))
+    mean = {name: torch.stack([state[name].float() for state in states]).mean(dim=0)
             .to(states[0][name].dtype) for name in sorted(names)}
     target.mkdir(parents=True, exist_ok=True)
     save_file(mean, target / WEIGHTS, metadata={"format": "pt"})
