@@ -1,6 +1,6 @@
 """Average the weights of trained readers into one (training only).
 
-    python -m rag.reader.average build/reader34/final build/reader3/final build/reader4/final
+    python -m rag.reader.average --out build/reader34/final build/reader3/final build/reader4/final
 
 Readers fine-tuned one from another lie close together, and the mean of their weights (a
 "model soup", Wortsman et al. 2022) can keep what each stage learned better than the last
@@ -18,19 +18,36 @@ WEIGHTS = "model.safetensors"
 
 
 def average(sources: list[Path], target: Path) -> None:
-    """Write the element-wise mean of the `sources`' weights, a transformers folder, to `target`."""
+    """Write to `target` a transformers folder whose weights are the element-wise mean of the
+    `sources`' (config and tokenizer from the last source)."""
     import torch
     from safetensors.torch import load_file, save_file
 
     if len(sources) < 2:
         raise ValueError("give at least two trained readers to average")
+    missing = [str(s) for s in sources if not (s / WEIGHTS).is_file()]
+    if missing:
+        raise ValueError(f"no {WEIGHTS} in {', '.join(missing)}: give the `final` folders of "
+                         "training runs (for instance build/reader3/final)")
     states = [load_file(source / WEIGHTS) for source in sources]
-    names = set(states[0])
-    if any(set(state) != names for state in states[1:]):
-        raise ValueError("the readers do not have the same weights: average only stages of "
-                         "one model")
-    mean = {name: torch.stack([state[name].float() for state in states]).mean(dim=0)
-            .to(states[0][name].dtype) for name in sorted(names)}
+    first = states[0]
+    for state in states[1:]:
+        odd = sorted(set(state) ^ set(first)) or [
+            n for n in sorted(first)
+            if (state[n].shape, state[n].dtype) != (first[n].shape, first[n].dtype)]
+        if odd:
+            raise ValueError(f"the readers differ in weight {odd[0]!r} (name, shape or type): "
+                             "average only stages of one model")
+    mean = {}
+    for name, tensor in first.items():
+        if tensor.is_floating_point():
+            stacked = torch.stack([state[name].to(torch.float64) for state in states])
+            mean[name] = stacked.mean(dim=0).to(tensor.dtype)
+        elif all(torch.equal(state[name], tensor) for state in states[1:]):
+            mean[name] = tensor  # ids and masks: the same in every stage, kept as they are
+        else:
+            raise ValueError(f"the readers' integer weight {name!r} differs: it cannot be "
+                             "averaged; average only stages of one model")
     target.mkdir(parents=True, exist_ok=True)
     save_file(mean, target / WEIGHTS, metadata={"format": "pt"})
     for name in ("config.json", "tokenizer.json"):
@@ -39,10 +56,15 @@ def average(sources: list[Path], target: Path) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("target", type=Path)
-    parser.add_argument("sources", type=Path, nargs="+")
+    parser.add_argument("--out", type=Path, required=True,
+                        help="the folder to write (a transformers folder, as `final`)")
+    parser.add_argument("sources", type=Path, nargs="+",
+                        help="two or more `final` folders of training runs")
     args = parser.parse_args()
-    average(args.sources, args.target)
+    try:
+        average(args.sources, args.out)
+    except ValueError as exc:
+        parser.error(str(exc))
 
 
 if __name__ == "__main__":
