@@ -32,12 +32,12 @@ def average(sources: list[Path], target: Path) -> None:
     states = [load_file(source / WEIGHTS) for source in sources]
     first = states[0]
     for state in states[1:]:
-        odd = sorted(set(state) ^ set(first)) or [
-            n for n in sorted(first)
-            if (state[n].shape, state[n].dtype) != (first[n].shape, first[n].dtype)]
-        if odd:
-            raise ValueError(f"the readers differ in weight {odd[0]!r} (name, shape or type): "
-                             "average only stages of one model")
+        for name in sorted(set(state) | set(first)):
+            if (name not in state or name not in first
+                    or (state[name].shape, state[name].dtype)
+                    != (first[name].shape, first[name].dtype)):
+                raise ValueError(f"the readers differ in weight {name!r} (name, shape or "
+                                 "type): average only stages of one model")
     mean = {}
     for name, tensor in first.items():
         if tensor.is_floating_point():

@@ -12,6 +12,7 @@ few minutes that --resume continues from; a loss curve as PNG.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import math
 import random
@@ -177,6 +178,9 @@ def _sample(data: Path, settings: dict, skip: frozenset[str] = frozenset()) -> l
     return examples[:windows] if windows else examples
 
 
+# Cached: `--after a b c` where c's own --after is `a b` rebuilds each sample once, not twice
+# (each rebuild is a BM25 pass over the training set).
+@functools.cache
 def _drawn(data: Path, run: Path) -> frozenset[str]:
     """The questions an earlier run (its train.json) trained on with their answer (a
     question whose positive window fell past the --windows cut, seen as a negative only,
