@@ -11,9 +11,14 @@ from typing import Annotated, Any, Literal
 import typer
 
 from rag.config import Settings
-from rag.errors import RagError
+from rag.errors import ConfigError, RagError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
+
+FOLD_READERS = typer.Option(
+    help="An exported reader per article fold of rag/folds.py, the k-th trained with "
+         "`--hold-out k` (repeat 5 times, in order): each answers only its fold's SQuAD "
+         "questions, so a reader trained on the SQuAD 2.0 part is scored on unseen articles.")
 
 
 @app.callback()
@@ -133,11 +138,11 @@ def evaluate(
         "../shared/benchmarks/squad"),
     fail_under: Annotated[list[str] | None, typer.Option(
         help="metric=value; exit 1 when the metric is lower (repeatable).")] = None,
+    fold_readers: Annotated[list[Path] | None, FOLD_READERS] = None,
 ) -> None:
     """Run evaluation cases through the Pipeline; write JSON, Markdown and charts."""
     from rag.datasets import load_dataset
     from rag.embed import open_encoder
-    from rag.evaluate import run
     from rag.pipeline import Pipeline
     from rag.report import run_stamp, write_report
 
@@ -156,10 +161,15 @@ def evaluate(
     from tqdm import tqdm
 
     with tqdm(total=len(chosen), desc=f"asking {dataset}", unit="case") as bar:
-        results = run(pipeline, chosen, progress=lambda _: bar.update())
+        try:
+            results = _answer(pipeline, chosen, squad_dir, fold_readers,
+                              progress=lambda _: bar.update())
+        except RagError as exc:
+            raise _fail(exc) from exc
     folder = out or Path("eval/results") / dataset
+    held = ", each article by the fold reader that did not train on it" if fold_readers else ""
     summary = write_report(results, pipeline.calibration.threshold, folder,
-                           f"Evaluation: {dataset} ({len(results)} cases)",
+                           f"Evaluation: {dataset} ({len(results)} cases{held})",
                            run_stamp(data.settings, dataset))
     typer.echo((folder / "summary.md").read_text(encoding="utf-8"))
     typer.echo(f"written to {folder}/")
@@ -168,6 +178,25 @@ def evaluate(
     if failed:
         typer.secho("below floor: " + "; ".join(failed), err=True, fg=typer.colors.RED)
         raise typer.Exit(code=1)
+
+
+def _answer(pipeline: Any, cases: list[Any], squad_dir: Path, fold_readers: list[Path] | None,
+            progress: Any = None) -> list[Any]:
+    """The cases run through the pipeline, or through the fold readers' copies of it."""
+    from rag.evaluate import run, run_folds
+
+    if not fold_readers:
+        return run(pipeline, cases, progress)
+    from rag.datasets import SQUAD_V2
+    from rag.folds import file_folds
+    from rag.reader.onnx_reader import MODEL_FILE, OnnxReader
+
+    missing = [str(p) for p in fold_readers if not (p / MODEL_FILE).is_file()]
+    if missing:
+        raise ConfigError(f"no {MODEL_FILE} in {', '.join(missing)}: give the folders "
+                          "`python -m rag.reader.export` wrote for the fold readers")
+    readers = [OnnxReader(p) for p in fold_readers]
+    return run_folds(pipeline, readers, file_folds(squad_dir / SQUAD_V2), cases, progress)
 
 
 def _floors(items: list[str]) -> dict[str, float]:
@@ -227,11 +256,11 @@ def calibrate(
         help="Fit on the saved results of the last `rag eval` (own, squad2) instead of "
              "asking again: their features do not depend on the calibration. Also prints "
              "SQuAD v1.1 as returned, cross-validated, when its results are saved.")] = False,
+    fold_readers: Annotated[list[Path] | None, FOLD_READERS] = None,
 ) -> None:
     """Refit the confidence model and abstention threshold; writes rag/calibration.json."""
     from rag.datasets import load_dataset
     from rag.embed import open_encoder
-    from rag.evaluate import run
     from rag.pipeline import Pipeline
 
     settings = _settings()
@@ -248,7 +277,8 @@ def calibrate(
                                 Path("eval/results"), squad_dir, progress=True)
             pipeline = Pipeline.load(data.settings, encoder=encoder)
             texts = {d: doc.text for d, doc in pipeline.index.documents.items()}
-            results[name] = run(pipeline, data.located(texts))
+            results[name] = _answer(pipeline, data.located(texts), squad_dir,
+                                    fold_readers if name == "squad2" else None)
     except RagError as exc:
         raise _fail(exc) from exc
     _fit_and_report(results)

@@ -8,8 +8,11 @@ from typing import Any
 
 from rag import metrics
 from rag.cases import Case, GoldSpan
+from rag.errors import ConfigError
+from rag.folds import FOLDS
 from rag.followup import Turn, standalone_question
 from rag.pipeline import Pipeline, Prediction
+from rag.reader.onnx_reader import Reader
 from rag.records import Answer
 
 DEPTH = 20  # passages asked for, so recall@20 can be measured
@@ -82,6 +85,27 @@ def run(pipeline: Pipeline, cases: Iterable[Case],
     results = []
     for i, case in enumerate(cases):
         results.append(run_case(pipeline, case))
+        if progress:
+            progress(i + 1)
+    return results
+
+
+def run_folds(pipeline: Pipeline, readers: Sequence[Reader], folds: dict[str, int],
+              cases: Iterable[Case],
+              progress: Callable[[int], None] | None = None) -> list[Result]:
+    """Every case answered by `readers[k]`, k its article's fold in `folds`: readers trained
+    on part of a benchmark's articles, each scored on the articles it did not see."""
+    if len(readers) != FOLDS:
+        raise ConfigError(f"give {FOLDS} fold readers (the k-th trained with --hold-out k), "
+                          f"not {len(readers)}")
+    pipelines = [Pipeline(pipeline.index, pipeline.encoder, r, pipeline.calibration,
+                          pipeline.choice) for r in readers]
+    results = []
+    for i, case in enumerate(cases):
+        if case.category not in folds:
+            raise ConfigError(f"case {case.id} is of article {case.category!r}, in no fold: "
+                              "fold readers answer only the SQuAD sets")
+        results.append(run_case(pipelines[folds[case.category]], case))
         if progress:
             progress(i + 1)
     return results

@@ -4,9 +4,10 @@ offsets, negatives never hold it."""
 from __future__ import annotations
 
 import json
+import random
 from pathlib import Path
 
-from rag.reader.examples import Rewrites, squad_examples
+from rag.reader.examples import Rewrites, squad2_examples, squad_examples
 
 PARAGRAPHS = [
     "The Hoover Dam was completed in 1936. It was built on the Colorado River. "
@@ -79,3 +80,49 @@ def test_questions_to_skip_give_no_windows(tmp_path: Path) -> None:
     skip = frozenset({"When was the dam completed?", "Which river is the dam on?"})
     examples = squad_examples(_squad(tmp_path), seed=1, negatives=1.0, skip=skip)
     assert {e.question for e in examples} == {q for _, q, _ in QUESTIONS} - skip
+
+
+def _squad2(tmp_path: Path) -> Path:
+    """Two articles in SQuAD 2.0's shape: answerable questions, unanswerable ones with a
+    plausible answer, and one without."""
+    dam = PARAGRAPHS[0]
+    lake = PARAGRAPHS[1]
+    articles = [
+        {"title": "Dam", "paragraphs": [{"context": dam, "qas": [
+            {"id": "a", "question": "When was the dam completed?", "is_impossible": False,
+             "answers": [{"text": "1936", "answer_start": dam.index("1936")}]},
+            {"id": "b", "question": "When was the dam demolished?", "is_impossible": True,
+             "answers": [], "plausible_answers": [
+                 {"text": "Herbert Hoover", "answer_start": dam.index("Herbert Hoover")}]},
+            {"id": "c", "question": "Who painted the dam?", "is_impossible": True,
+             "answers": []},
+        ]}]},
+        {"title": "Lake", "paragraphs": [{"context": lake, "qas": [
+            {"id": "d", "question": "Which city gets water from the lake?",
+             "is_impossible": False,
+             "answers": [{"text": "Las Vegas", "answer_start": lake.index("Las Vegas")}]},
+        ]}]},
+    ]
+    path = tmp_path / "v2.json"
+    path.write_text(json.dumps({"version": "v2.0", "data": articles}))
+    return path
+
+
+def test_squad2_unanswerable_questions_read_their_plausible_answers_window(
+        tmp_path: Path) -> None:
+    examples = squad2_examples(_squad2(tmp_path), random.Random(1))
+    by_question = {e.question: e for e in examples}
+    # No plausible answer, no window to put the question to.
+    assert set(by_question) == {"When was the dam completed?", "When was the dam demolished?",
+                                "Which city gets water from the lake?"}
+    answered = by_question["When was the dam completed?"]
+    assert answered.window[answered.start : answered.end] == "1936"
+    unanswerable = by_question["When was the dam demolished?"]
+    assert unanswerable.start is None and unanswerable.end is None
+    assert "Herbert Hoover" in unanswerable.window and unanswerable.article == "Dam"
+
+
+def test_squad2_articles_held_out_give_no_windows(tmp_path: Path) -> None:
+    examples = squad2_examples(_squad2(tmp_path), random.Random(1), held_out={"Dam"})
+    assert [(e.question, e.article) for e in examples] == [
+        ("Which city gets water from the lake?", "Lake")]

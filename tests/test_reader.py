@@ -86,3 +86,39 @@ def test_reader_ranks_the_window_that_answers(reader: OnnxReader) -> None:
     assert spans[0].window == 1
     assert spans[0].margin > max(s.margin for s in spans if s.window == 0)
     assert reader.read(question, []) == []
+
+
+def test_recovered_weights_give_the_shipped_logits(tmp_path) -> None:
+    import torch
+    from transformers import AutoModelForQuestionAnswering
+
+    from rag.reader.recover import recover
+
+    recover(MODEL_DIR, tmp_path / "recovered")
+    model = AutoModelForQuestionAnswering.from_pretrained(tmp_path / "recovered").eval()
+    shipped = OnnxReader()
+    pairs = encode_pairs(shipped.tokenizer, ["When was the dam completed?"],
+                         ["The Hoover Dam was completed in 1936 on the Colorado River."])
+    starts, ends = shipped.logits(pairs)
+    ids = torch.tensor([pairs[0].ids])
+    with torch.no_grad():
+        out = model(input_ids=ids, attention_mask=torch.ones_like(ids),
+                    token_type_ids=torch.tensor([pairs[0].type_ids]))
+    assert np.allclose(out.start_logits.numpy(), starts, atol=1e-3)
+    assert np.allclose(out.end_logits.numpy(), ends, atol=1e-3)
+    assert (tmp_path / "recovered" / "tokenizer.json").read_bytes() == (
+        MODEL_DIR / "tokenizer.json").read_bytes()
+
+
+def test_recover_refuses_a_graph_export_did_not_write(tmp_path) -> None:
+    import onnx
+    from onnx import TensorProto, helper
+
+    from rag.reader.recover import recover
+
+    graph = helper.make_graph([helper.make_node("Identity", ["x"], ["y"])], "other",
+                              [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1])])
+    onnx.save(helper.make_model(graph), str(tmp_path / "reader.onnx"))
+    with pytest.raises(ValueError, match="not the fused 6-layer graph"):
+        recover(tmp_path, tmp_path / "out")

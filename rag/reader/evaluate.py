@@ -1,11 +1,14 @@
 """The reader alone on SQuAD v1.1 dev: the gold window given, and a negative beside it.
 
     python -m rag.reader.evaluate [--model rag/reader/model] [--limit N]
+    python -m rag.reader.evaluate --fold-models build/fold0/onnx ... build/fold4/onnx
 
 For each question the reader reads the window the pipeline would read around the gold
 answer's sentence (the sentence and one neighbour each side): exact match and token F1 of
 its best span. It also reads a window of the same paragraph that holds no gold answer: the
-AUROC of the no-answer margin tells the two apart.
+AUROC of the no-answer margin tells the two apart. A reader trained on the SQuAD 2.0 part
+(whose answerable questions are these) is scored with --fold-models: each question read by
+the fold reader that did not train on its article (rag/folds.py).
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import time
 from pathlib import Path
 
 from rag import metrics
+from rag.folds import FOLDS, file_folds
 from rag.reader.examples import read_squad, window_span
 from rag.reader.onnx_reader import MODEL_DIR, OnnxReader
 from rag.reader.windows import Choice, Window, around
@@ -23,12 +27,14 @@ from rag.retrieve import Hit
 from rag.sentences import split_sentences
 
 SQUAD_DEV = Path("../shared/benchmarks/squad/squad-v1.1-dev-openbook.json")
+SQUAD2 = Path("../shared/benchmarks/squad/squad-v2.0-dev-part.json")
 
 
-def windows_of(path: Path, limit: int | None) -> list[tuple[str, list[str], str, str | None]]:
-    """(question, golds, gold window, negative window or None) per question."""
+def windows_of(path: Path,
+               limit: int | None) -> list[tuple[str, str, list[str], str, str | None]]:
+    """(article, question, golds, gold window, negative window or None) per question."""
     out = []
-    for _, paragraphs in read_squad(path):
+    for title, paragraphs in read_squad(path):
         for p in paragraphs:
             text = p["context"]
             spans = split_sentences(text)
@@ -50,22 +56,26 @@ def windows_of(path: Path, limit: int | None) -> list[tuple[str, list[str], str,
                     if not any(g.lower() in piece.lower() for g in golds):
                         negative = piece
                         break
-                out.append((qa["question"], golds, text[gold.start : gold.end], negative))
+                out.append((title, qa["question"], golds, text[gold.start : gold.end],
+                            negative))
                 if limit and len(out) == limit:
                     return out
     return out
 
 
-def evaluate(model: Path, data: Path, limit: int | None) -> dict[str, float | int | None]:
-    """EM, F1 and no-answer AUROC of the reader in `model` on gold and negative windows."""
-    reader = OnnxReader(model)
+def evaluate(models: list[Path], data: Path, limit: int | None,
+             folds_of: Path = SQUAD2) -> dict[str, float | int | None]:
+    """EM, F1 and no-answer AUROC of the reader in `models` (or of each article's fold
+    reader, the folds of `folds_of`, when there are several) on gold and negative windows."""
+    readers = [OnnxReader(m) for m in models]
+    folds = file_folds(folds_of) if len(readers) > 1 else {}
     cases = windows_of(data, limit)
     ems, f1s, scores, labels = [], [], [], []
     clock = time.perf_counter()
-    for question, golds, gold, negative in cases:
+    for title, question, golds, gold, negative in cases:
         texts = [gold] + ([negative] if negative else [])
         windows = [Window("", 0, len(t), t, 0, _NO_HIT, 0.0, 0.0) for t in texts]
-        spans = reader.read(question, windows)
+        spans = readers[folds[title] if folds else 0].read(question, windows)
         best = next((s for s in spans if s.window == 0), None)
         answer = gold[best.start : best.end] if best else ""
         ems.append(metrics.exact_match(answer, golds))
@@ -88,9 +98,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", type=Path, default=MODEL_DIR)
     parser.add_argument("--data", type=Path, default=SQUAD_DEV)
+    parser.add_argument("--fold-models", type=Path, nargs=FOLDS, default=None,
+                        help="the fold readers in order (the k-th trained with --hold-out k), "
+                             "instead of --model")
     parser.add_argument("--limit", type=int, default=None)
     args = parser.parse_args()
-    print(json.dumps(evaluate(args.model, args.data, args.limit), indent=2))
+    models = args.fold_models or [args.model]
+    print(json.dumps(evaluate(models, args.data, args.limit), indent=2))
 
 
 if __name__ == "__main__":

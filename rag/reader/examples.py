@@ -7,6 +7,8 @@ retrieval would offer), or another window of the answer's own paragraph. SQuAD v
 unanswerable questions; these negatives are how the reader learns to say "no answer".
 Rewrites add the harder kind SQuAD 2.0 holds: the answer's own window, with the question
 changed so the window no longer answers it (a name, number or word swapped; negated).
+`squad2_examples` takes real ones from a SQuAD 2.0 file: each unanswerable question with the
+window of its "plausible answer", the span a reader is most easily fooled into.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from __future__ import annotations
 import json
 import random
 import re
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -104,6 +106,31 @@ def squad_examples(path: Path, seed: int, negatives: float = 0.5, share: float =
                         out.append(negative)
                 out += _rewritten(positive, names, words, rewrites, rng)
     rng.shuffle(out)
+    return out
+
+
+def squad2_examples(path: Path, rng: random.Random,
+                    held_out: Collection[str] = ()) -> list[Example]:
+    """A window for every question of a SQuAD 2.0 file outside the articles `held_out`: an
+    answerable one's positive, an unanswerable one's window around its first plausible
+    answer, labelled "no answer" (skipped when it has none)."""
+    out: list[Example] = []
+    for title, raw in read_squad(path):
+        if title in held_out:
+            continue
+        for row in raw:
+            p = _Paragraph(row["context"], split_sentences(row["context"]))
+            for qa in row["qas"]:
+                golds = qa["answers"] or qa.get("plausible_answers") or []
+                if not golds:
+                    continue
+                start = golds[0]["answer_start"]
+                end = start + len(golds[0]["text"])
+                positive = _positive(qa["question"], p, start, end, rng, title)
+                if positive is None:
+                    continue
+                out.append(positive if qa["answers"]
+                           else Example(qa["question"], positive.window, article=title))
     return out
 
 

@@ -22,7 +22,8 @@ from typing import Any
 
 import numpy as np
 
-from rag.reader.examples import Example, Rewrites, squad_examples
+from rag.folds import file_folds
+from rag.reader.examples import Example, Rewrites, squad2_examples, squad_examples
 from rag.reader.tokens import Pair, answer_tokens, encode_pairs, load_tokenizer
 
 SQUAD_TRAIN = Path("../shared/datasets/squad-train/train-v1.1.json")
@@ -91,6 +92,12 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--negations", type=float, default=0.0,
                         help="share of questions that also give a negated negative "
                              "(\"What did\" -> \"What didn't\")")
+    parser.add_argument("--squad2", type=Path, default=None,
+                        help="also a window of every question of this SQuAD 2.0 file (its "
+                             "unanswerable ones: real near misses), less --hold-out's articles")
+    parser.add_argument("--hold-out", type=int, default=-1,
+                        help="the article fold (rag/folds.py) of --squad2 left out, so "
+                             "`rag eval --fold-readers` can score this reader on it (-1: none)")
     parser.add_argument("--after", type=Path, nargs="*", default=[],
                         help="earlier runs' folders: leave out the questions their samples "
                              "drew (rebuilt from their train.json), so this run sees new ones")
@@ -114,7 +121,10 @@ def _arguments() -> argparse.Namespace:
 def _settings(args: argparse.Namespace) -> dict:
     keep = ("seed", "windows", "negatives", "swaps", "words", "negations", "epochs", "batch",
             "lr", "freeze_layers")
-    return {k: getattr(args, k) for k in keep} | {"after": [str(a) for a in args.after]}
+    out = {k: getattr(args, k) for k in keep} | {"after": [str(a) for a in args.after]}
+    if args.squad2:  # absent otherwise, so earlier runs' caches and train.json still match
+        out |= {"squad2": str(args.squad2), "hold_out": args.hold_out}
+    return out
 
 
 def _run_settings(args: argparse.Namespace) -> dict:
@@ -137,6 +147,11 @@ def _features(args: argparse.Namespace, tokenizer: object) -> tuple[list, list, 
     clock = time.perf_counter()
     skip = frozenset().union(*(_drawn(args.data, run) for run in args.after))
     examples = _sample(args.data, vars(args), skip)
+    if args.squad2:
+        rng = random.Random(args.seed)
+        held = {t for t, fold in file_folds(args.squad2).items() if fold == args.hold_out}
+        examples = squad2_examples(args.squad2, rng, held) + examples
+        rng.shuffle(examples)
     pairs = encode_pairs(tokenizer, [e.question for e in examples],  # type: ignore[arg-type]
                          [e.window for e in examples])
     ids, type_ids, starts, ends = [], [], [], []
