@@ -168,9 +168,14 @@ def evaluate(
             raise _fail(exc) from exc
     folder = out or Path("eval/results") / dataset
     held = ", each article by the fold reader that did not train on it" if fold_readers else ""
+    if dataset.startswith("squad") and not fold_readers and _in_sample(settings):
+        held = ", in-sample: the reader trained on these articles"
+        typer.secho("note: this reader trained on the SQuAD 2.0 part's questions (see its "
+                    "MODEL_CARD.md), so these scores are in-sample; pass --fold-readers for "
+                    "held-out ones.", err=True, fg=typer.colors.YELLOW)
     summary = write_report(results, pipeline.calibration.threshold, folder,
                            f"Evaluation: {dataset} ({len(results)} cases{held})",
-                           run_stamp(data.settings, dataset))
+                           run_stamp(data.settings, dataset, fold_readers))
     typer.echo((folder / "summary.md").read_text(encoding="utf-8"))
     typer.echo(f"written to {folder}/")
     failed = [f"{m} = {summary['all'].get(m)} < {v}" for m, v in floors.items()
@@ -197,6 +202,16 @@ def _answer(pipeline: Any, cases: list[Any], squad_dir: Path, fold_readers: list
                           "`python -m rag.reader.export` wrote for the fold readers")
     readers = [OnnxReader(p) for p in fold_readers]
     return run_folds(pipeline, readers, file_folds(squad_dir / SQUAD_V2), cases, progress)
+
+
+def _in_sample(settings: Settings) -> bool:
+    """Whether the reader in use trained on the SQuAD 2.0 part (whose answerable questions
+    are also the SQuAD v1.1 set's)."""
+    from rag.datasets import SQUAD_V2
+    from rag.reader.onnx_reader import MODEL_DIR, trained_on
+
+    return SQUAD_V2 in trained_on(Path(settings.reader_path) if settings.reader_path
+                                  else MODEL_DIR)
 
 
 def _floors(items: list[str]) -> dict[str, float]:

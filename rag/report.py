@@ -38,8 +38,10 @@ def write_report(results: Sequence[Result], threshold: float, out: Path, title: 
     return summary
 
 
-def run_stamp(settings: Any, dataset: str) -> dict[str, str]:
-    """What a result depends on: commit, reader, calibration, index settings, when."""
+def run_stamp(settings: Any, dataset: str,
+              fold_readers: list[Path] | None = None) -> dict[str, str]:
+    """What a result depends on: commit, reader (or fold readers), calibration, index
+    settings, when."""
     import subprocess
     import time
 
@@ -55,12 +57,16 @@ def run_stamp(settings: Any, dataset: str) -> dict[str, str]:
 
     reader = Path(settings.reader_path or MODEL_DIR) / "reader.onnx"
     where = settings.reader_path or "the packaged one"
+    read_by = f"{where}, reader.onnx sha256 {_sha256(reader)[:12]}"
+    if fold_readers:
+        read_by = "fold readers " + ", ".join(
+            f"{p} (reader.onnx sha256 {_sha256(p / 'reader.onnx')[:12]})" for p in fold_readers)
     commit = git("rev-parse", "--short", "HEAD") or "unknown"
     if git("status", "--porcelain", "--untracked-files=no"):
         commit += " (with uncommitted changes)"
     return {"dataset": dataset, "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
             "commit": commit,
-            "reader": f"{where}, reader.onnx sha256 {_sha256(reader)[:12]}",
+            "reader": read_by,
             "calibration": f"{CALIBRATION_PATH.name} sha256 {_sha256(CALIBRATION_PATH)[:12]}",
             "index": f"chunk_size {settings.chunk_size}, chunk_overlap "
                      f"{settings.chunk_overlap}, index_type {settings.index_type}, model "
