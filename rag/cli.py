@@ -284,6 +284,10 @@ def calibrate(
                    for name in ("own", "squad2")}
         squad = Path("eval/results/squad/results.json")
         return _fit_and_report(results, _saved_results(squad) if squad.is_file() else None)
+    if not fold_readers and _in_sample(settings):
+        typer.secho("note: this reader trained on the SQuAD 2.0 part's questions, so a fit on "
+                    "its own SQuAD 2.0 scores trusts it too much there; pass --fold-readers.",
+                    err=True, fg=typer.colors.YELLOW)
     encoder = open_encoder(settings)
     results = {}
     try:
