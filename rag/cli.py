@@ -6,12 +6,20 @@ import json
 import logging
 import time
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import typer
 
 from rag.config import Settings
-from rag.errors import ConfigError, RagError
+from rag.errors import RagError
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from rag.cases import Case
+    from rag.evaluate import Result
+    from rag.pipeline import Pipeline
+    from rag.reader.onnx_reader import Reader
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
 
@@ -149,6 +157,7 @@ def evaluate(
     settings = _settings()
     floors = _floors(fail_under or [])
     try:
+        folds = _open_folds(dataset, fold_readers)
         encoder = open_encoder(settings)
         data = load_dataset(dataset, settings, lambda: encoder,
                             cases or [Path("eval/aqim.jsonl")], Path("eval/results"), squad_dir,
@@ -162,7 +171,7 @@ def evaluate(
 
     with tqdm(total=len(chosen), desc=f"asking {dataset}", unit="case") as bar:
         try:
-            results = _answer(pipeline, chosen, squad_dir, fold_readers,
+            results = _answer(pipeline, chosen, folds,
                               progress=lambda _: bar.update())
         except RagError as exc:
             raise _fail(exc) from exc
@@ -185,33 +194,41 @@ def evaluate(
         raise typer.Exit(code=1)
 
 
-def _answer(pipeline: Any, cases: list[Any], squad_dir: Path, fold_readers: list[Path] | None,
-            progress: Any = None) -> list[Any]:
-    """The cases run through the pipeline, or through the fold readers' copies of it."""
+Folds = tuple[list["Reader"], list[frozenset[str]]]
+
+
+def _answer(pipeline: Pipeline, cases: list[Case], folds: Folds | None,
+            progress: Callable[[int], None] | None = None) -> list[Result]:
+    """The cases run through the pipeline, or each through the fold reader that held its
+    article out."""
     from rag.evaluate import run, run_folds
 
-    if not fold_readers:
+    if folds is None:
         return run(pipeline, cases, progress)
-    from rag.datasets import SQUAD_V2
-    from rag.folds import file_folds
-    from rag.reader.onnx_reader import MODEL_FILE, OnnxReader
+    return run_folds(pipeline, *folds, cases, progress)
 
-    missing = [str(p) for p in fold_readers if not (p / MODEL_FILE).is_file()]
-    if missing:
-        raise ConfigError(f"no {MODEL_FILE} in {', '.join(missing)}: give the folders "
-                          "`python -m rag.reader.export` wrote for the fold readers")
-    readers = [OnnxReader(p) for p in fold_readers]
-    return run_folds(pipeline, readers, file_folds(squad_dir / SQUAD_V2), cases, progress)
+
+def _open_folds(dataset: str, fold_readers: list[Path] | None) -> Folds | None:
+    """The fold readers and their held-out articles, checked before any index is built."""
+    if not fold_readers:
+        return None
+    if not dataset.startswith("squad"):
+        raise typer.BadParameter(f"--fold-readers answers the SQuAD sets only, not {dataset}: "
+                                 "use it with --dataset squad or squad2")
+    from rag.evaluate import open_fold_readers
+
+    return open_fold_readers(fold_readers)
 
 
 def _in_sample(settings: Settings) -> bool:
     """Whether the reader in use trained on the SQuAD 2.0 part (whose answerable questions
     are also the SQuAD v1.1 set's)."""
     from rag.datasets import SQUAD_V2
-    from rag.reader.onnx_reader import MODEL_DIR, trained_on
+    from rag.folds import read_trained_on
+    from rag.reader.onnx_reader import MODEL_DIR
 
-    return SQUAD_V2 in trained_on(Path(settings.reader_path) if settings.reader_path
-                                  else MODEL_DIR)
+    folder = Path(settings.reader_path) if settings.reader_path else MODEL_DIR
+    return SQUAD_V2 in read_trained_on(folder).files
 
 
 def _floors(items: list[str]) -> dict[str, float]:
@@ -279,6 +296,10 @@ def calibrate(
     from rag.pipeline import Pipeline
 
     settings = _settings()
+    if reuse and fold_readers:
+        raise typer.BadParameter("--reuse fits on saved results, already read by whichever "
+                                 "readers answered them: run `rag eval --dataset squad2 "
+                                 "--fold-readers ...` first, then calibrate with --reuse alone")
     if reuse:
         results = {name: _saved_results(Path("eval/results") / name / "results.json")
                    for name in ("own", "squad2")}
@@ -288,16 +309,17 @@ def calibrate(
         typer.secho("note: this reader trained on the SQuAD 2.0 part's questions, so a fit on "
                     "its own SQuAD 2.0 scores trusts it too much there; pass --fold-readers.",
                     err=True, fg=typer.colors.YELLOW)
-    encoder = open_encoder(settings)
     results = {}
     try:
+        folds = _open_folds("squad2", fold_readers)
+        encoder = open_encoder(settings)
         for name in ("own", "squad2"):
             data = load_dataset(name, settings, lambda: encoder, [Path("eval/aqim.jsonl")],
                                 Path("eval/results"), squad_dir, progress=True)
             pipeline = Pipeline.load(data.settings, encoder=encoder)
             texts = {d: doc.text for d, doc in pipeline.index.documents.items()}
-            results[name] = _answer(pipeline, data.located(texts), squad_dir,
-                                    fold_readers if name == "squad2" else None)
+            results[name] = _answer(pipeline, data.located(texts),
+                                    folds if name == "squad2" else None)
     except RagError as exc:
         raise _fail(exc) from exc
     _fit_and_report(results)

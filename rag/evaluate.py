@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any
 
 from rag import metrics
 from rag.cases import Case, GoldSpan
 from rag.errors import ConfigError
-from rag.folds import FOLDS
+from rag.folds import TRAINED_ON_FILE, read_trained_on, reader_for
 from rag.followup import Turn, standalone_question
 from rag.pipeline import Pipeline, Prediction
 from rag.reader.onnx_reader import Reader
@@ -80,35 +81,42 @@ def score(pipeline: Pipeline, case: Case, prediction: Prediction) -> Result:
 
 
 def run(pipeline: Pipeline, cases: Iterable[Case],
-        progress: Callable[[int], None] | None = None) -> list[Result]:
-    """Every case through the pipeline, in order."""
+        progress: Callable[[int], None] | None = None,
+        pipeline_for: Callable[[int], Pipeline] | None = None) -> list[Result]:
+    """Every case through the pipeline (the i-th through `pipeline_for(i)`), in order."""
     results = []
     for i, case in enumerate(cases):
-        results.append(run_case(pipeline, case))
+        results.append(run_case(pipeline_for(i) if pipeline_for else pipeline, case))
         if progress:
             progress(i + 1)
     return results
 
 
-def run_folds(pipeline: Pipeline, readers: Sequence[Reader], folds: dict[str, int],
-              cases: Iterable[Case],
+def run_folds(pipeline: Pipeline, readers: Sequence[Reader],
+              held_out: Sequence[frozenset[str]], cases: Sequence[Case],
               progress: Callable[[int], None] | None = None) -> list[Result]:
-    """Every case answered by `readers[k]`, k its article's fold in `folds`: readers trained
-    on part of a benchmark's articles, each scored on the articles it did not see."""
-    if len(readers) != FOLDS:
-        raise ConfigError(f"give {FOLDS} fold readers (the k-th trained with --hold-out k), "
-                          f"not {len(readers)}")
+    """Every case answered by the one reader of `readers` that held its article out of
+    training (`held_out`, by position): readers trained on part of a benchmark's articles,
+    each scored on the questions it did not see."""
+    chosen = [reader_for(case.category, held_out) for case in cases]  # all checked first
     pipelines = [Pipeline(pipeline.index, pipeline.encoder, r, pipeline.calibration,
                           pipeline.choice) for r in readers]
-    results = []
-    for i, case in enumerate(cases):
-        if case.category not in folds:
-            raise ConfigError(f"case {case.id} is of article {case.category!r}, in no fold: "
-                              "fold readers answer only the SQuAD sets")
-        results.append(run_case(pipelines[folds[case.category]], case))
-        if progress:
-            progress(i + 1)
-    return results
+    return run(pipeline, cases, progress, lambda i: pipelines[chosen[i]])
+
+
+def open_fold_readers(folders: Sequence[Path]) -> tuple[list[Reader], list[frozenset[str]]]:
+    """The exported readers in `folders` and the articles each held out of training."""
+    from rag.reader.onnx_reader import MODEL_FILE, OnnxReader
+
+    for folder in folders:
+        if not (folder / MODEL_FILE).is_file():
+            raise ConfigError(f"no {MODEL_FILE} in {folder}: give the folders "
+                              "`python -m rag.reader.export` wrote for the fold readers")
+        if not read_trained_on(folder).held_out:
+            raise ConfigError(f"{folder} names no held-out articles in its {TRAINED_ON_FILE}: "
+                              "export a reader trained with --squad2 and --hold-out")
+    return ([OnnxReader(folder) for folder in folders],
+            [read_trained_on(folder).held_out for folder in folders])
 
 
 def _holds_gold(doc_id: str, start: int, end: int, spans: Sequence[GoldSpan]) -> bool:

@@ -122,11 +122,3 @@ def test_recover_refuses_a_graph_export_did_not_write(tmp_path) -> None:
     onnx.save(helper.make_model(graph), str(tmp_path / "reader.onnx"))
     with pytest.raises(ValueError, match="not the fused 6-layer graph"):
         recover(tmp_path, tmp_path / "out")
-
-
-def test_a_reader_folder_says_which_benchmarks_it_trained_on(tmp_path) -> None:
-    from rag.reader.onnx_reader import trained_on
-
-    assert trained_on(tmp_path) == []
-    (tmp_path / "trained_on.json").write_text('{"files": ["squad-v2.0-dev-part.json"]}')
-    assert trained_on(tmp_path) == ["squad-v2.0-dev-part.json"]

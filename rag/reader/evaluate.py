@@ -8,7 +8,7 @@ answer's sentence (the sentence and one neighbour each side): exact match and to
 its best span. It also reads a window of the same paragraph that holds no gold answer: the
 AUROC of the no-answer margin tells the two apart. A reader trained on the SQuAD 2.0 part
 (whose answerable questions are these) is scored with --fold-models: each question read by
-the fold reader that did not train on its article (rag/folds.py).
+the fold reader that held its article out of training (rag/folds.py).
 """
 
 from __future__ import annotations
@@ -19,7 +19,8 @@ import time
 from pathlib import Path
 
 from rag import metrics
-from rag.folds import FOLDS, file_folds
+from rag.errors import ConfigError
+from rag.folds import reader_for
 from rag.reader.examples import read_squad, window_span
 from rag.reader.onnx_reader import MODEL_DIR, OnnxReader
 from rag.reader.windows import Choice, Window, around
@@ -27,7 +28,6 @@ from rag.retrieve import Hit
 from rag.sentences import split_sentences
 
 SQUAD_DEV = Path("../shared/benchmarks/squad/squad-v1.1-dev-openbook.json")
-SQUAD2 = Path("../shared/benchmarks/squad/squad-v2.0-dev-part.json")
 
 
 def windows_of(path: Path,
@@ -63,19 +63,22 @@ def windows_of(path: Path,
     return out
 
 
-def evaluate(models: list[Path], data: Path, limit: int | None,
-             folds_of: Path = SQUAD2) -> dict[str, float | int | None]:
-    """EM, F1 and no-answer AUROC of the reader in `models` (or of each article's fold
-    reader, the folds of `folds_of`, when there are several) on gold and negative windows."""
-    readers = [OnnxReader(m) for m in models]
-    folds = file_folds(folds_of) if len(readers) > 1 else {}
+def evaluate(model: Path, data: Path, limit: int | None,
+             fold_models: list[Path] | None = None) -> dict[str, float | int | None]:
+    """EM, F1 and no-answer AUROC of the reader in `model` (or, given `fold_models`, of the
+    fold reader that held each question's article out) on gold and negative windows."""
+    from rag.evaluate import open_fold_readers
+
+    readers, held_out = (open_fold_readers(fold_models) if fold_models
+                         else ([OnnxReader(model)], []))
     cases = windows_of(data, limit)
     ems, f1s, scores, labels = [], [], [], []
     clock = time.perf_counter()
     for title, question, golds, gold, negative in cases:
         texts = [gold] + ([negative] if negative else [])
         windows = [Window("", 0, len(t), t, 0, _NO_HIT, 0.0, 0.0) for t in texts]
-        spans = readers[folds[title] if folds else 0].read(question, windows)
+        reader = readers[reader_for(title, held_out) if held_out else 0]
+        spans = reader.read(question, windows)
         best = next((s for s in spans if s.window == 0), None)
         answer = gold[best.start : best.end] if best else ""
         ems.append(metrics.exact_match(answer, golds))
@@ -98,13 +101,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", type=Path, default=MODEL_DIR)
     parser.add_argument("--data", type=Path, default=SQUAD_DEV)
-    parser.add_argument("--fold-models", type=Path, nargs=FOLDS, default=None,
-                        help="the fold readers in order (the k-th trained with --hold-out k), "
-                             "instead of --model")
+    parser.add_argument("--fold-models", type=Path, nargs="+", default=None,
+                        help="fold readers (trained with --squad2 --hold-out) in place of "
+                             "--model: each question read by the one that held its article out")
     parser.add_argument("--limit", type=int, default=None)
     args = parser.parse_args()
-    models = args.fold_models or [args.model]
-    print(json.dumps(evaluate(models, args.data, args.limit), indent=2))
+    try:
+        print(json.dumps(evaluate(args.model, args.data, args.limit, args.fold_models),
+                         indent=2))
+    except ConfigError as exc:
+        parser.error(str(exc))
 
 
 if __name__ == "__main__":

@@ -113,7 +113,8 @@ def squad2_examples(path: Path, rng: random.Random,
                     held_out: Collection[str] = ()) -> list[Example]:
     """A window for every question of a SQuAD 2.0 file outside the articles `held_out`: an
     answerable one's positive, an unanswerable one's window around its first plausible
-    answer, labelled "no answer" (skipped when it has none)."""
+    answer, labelled "no answer". A question without a plausible answer, or whose answer
+    no sentence of its paragraph holds, gives none."""
     out: list[Example] = []
     for title, raw in read_squad(path):
         if title in held_out:

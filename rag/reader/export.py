@@ -17,6 +17,7 @@ import tempfile
 from pathlib import Path
 
 from rag.export import trace_and_fuse
+from rag.folds import TRAINED_ON_FILE
 from rag.reader.onnx_reader import MODEL_FILE, TOKENIZER_FILE
 
 
@@ -55,6 +56,12 @@ def export(source: Path, folder: Path, int8: bool) -> None:
         else:
             _store_half(fused_path, folder / MODEL_FILE)
     shutil.copyfile(source / TOKENIZER_FILE, folder / TOKENIZER_FILE)
+    # Which benchmark questions it trained on goes with it; an older record must not stay.
+    record = folder / TRAINED_ON_FILE
+    if (source / TRAINED_ON_FILE).is_file():
+        shutil.copyfile(source / TRAINED_ON_FILE, record)
+    else:
+        record.unlink(missing_ok=True)
 
 
 def _store_half(source: Path, target: Path) -> None:

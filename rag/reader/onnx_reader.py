@@ -6,7 +6,6 @@ returns the best spans, ranked by how far each beats its window's "no answer" sc
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Protocol
@@ -19,7 +18,6 @@ from rag.records import AnswerSpan
 
 MODEL_FILE = "reader.onnx"
 TOKENIZER_FILE = "tokenizer.json"
-TRAINED_ON_FILE = "trained_on.json"  # the benchmark files whose questions it trained on
 MODEL_DIR = Path(__file__).with_name("model")
 MAX_ANSWER_TOKENS = 30
 SPANS_PER_WINDOW = 3
@@ -74,13 +72,6 @@ class OnnxReader:
                  "token_type_ids": types}
         starts, ends = self.session.run(["start_logits", "end_logits"], feeds)
         return starts, ends
-
-
-def trained_on(folder: Path = MODEL_DIR) -> list[str]:
-    """The benchmark files (by name) whose questions the reader in `folder` trained on: its
-    scores on them are in-sample."""
-    path = folder / TRAINED_ON_FILE
-    return json.loads(path.read_text(encoding="utf-8"))["files"] if path.is_file() else []
 
 
 def best_spans(pair: Pair, start: np.ndarray, end: np.ndarray, top: int = SPANS_PER_WINDOW,

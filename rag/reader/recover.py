@@ -4,7 +4,8 @@
 
 Training runs leave their checkpoints in build/, which git does not keep; the shipped
 reader.onnx is all that lasts. This writes a transformers folder with its weights (as
-stored: fp16-rounded), so a later stage can start from it with `train --init build/shipped`.
+stored: fp16-rounded) and its trained_on.json, so a later stage can start from it with
+`train --init build/shipped` (train refuses a fold reader whose start saw its articles).
 It reads the graph `export` writes: ONNX Runtime's fused BERT of the packaged MiniLM.
 """
 
@@ -15,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from rag.folds import TRAINED_ON_FILE
 from rag.reader.onnx_reader import MODEL_FILE, TOKENIZER_FILE
 
 LAYERS = 6
@@ -54,6 +56,8 @@ def recover(folder: Path, target: Path) -> None:
                            for n, v in weights.items()})
     model.save_pretrained(target)
     (target / TOKENIZER_FILE).write_bytes((folder / TOKENIZER_FILE).read_bytes())
+    if (folder / TRAINED_ON_FILE).is_file():  # what it saw stays known to later stages
+        (target / TRAINED_ON_FILE).write_bytes((folder / TRAINED_ON_FILE).read_bytes())
 
 
 def _named(nodes: dict[str, list]) -> dict[str, np.ndarray]:

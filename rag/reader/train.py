@@ -1,4 +1,4 @@
-"""Fine-tune the packaged MiniLM as a span reader on SQuAD v1.1 windows (torch, training only).
+"""Fine-tune the packaged MiniLM as a span reader on SQuAD windows (torch, training only).
 
 One command (see rag/reader/MODEL_CARD.md for the one that made the shipped model):
 
@@ -6,7 +6,9 @@ One command (see rag/reader/MODEL_CARD.md for the one that made the shipped mode
 
 Seeded; length-bucketed batches with dynamic padding; word embeddings (and optionally the
 lowest layers) frozen; bf16 autocast only where the CPU has native bf16; a checkpoint every
-few minutes that --resume continues from; a loss curve as PNG.
+few minutes that --resume continues from; a loss curve as PNG. With --squad2 the SQuAD 2.0
+part's questions join the SQuAD v1.1 training windows, less one article fold (--hold-out);
+the trained folder's trained_on.json names what it trained on and held out.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from rag.folds import file_folds
+from rag.folds import FOLDS, TrainedOn, file_folds, read_trained_on, write_trained_on
 from rag.reader.examples import Example, Rewrites, squad2_examples, squad_examples
 from rag.reader.tokens import Pair, answer_tokens, encode_pairs, load_tokenizer
 
@@ -32,6 +34,7 @@ QUESTIONS = 87_599  # in SQUAD_TRAIN
 
 def main() -> None:
     args = _arguments()
+    record = _trained_on(args)
     import torch
 
     torch.manual_seed(args.seed)
@@ -68,6 +71,8 @@ def main() -> None:
     model.save_pretrained(args.out / "final")
     (args.out / "final" / "tokenizer.json").write_bytes((model_dir / "tokenizer.json")
                                                         .read_bytes())
+    if record.files:
+        write_trained_on(args.out / "final", record)
     _plot(state["losses"], args.out / "loss.png")
     summary = {"steps": state["step"], "windows": len(ids), "seconds": round(state["seconds"]),
                "final_loss": float(np.mean(state["losses"][-100:])), **_run_settings(args)}
@@ -80,7 +85,8 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--data", type=Path, default=SQUAD_TRAIN)
     parser.add_argument("--out", type=Path, default=Path("build/reader"))
     parser.add_argument("--seed", type=int, default=13)
-    parser.add_argument("--windows", type=int, default=0, help="at most this many (0: all)")
+    parser.add_argument("--windows", type=int, default=0,
+                        help="at most this many of SQuAD v1.1 (0: all); --squad2 adds its own")
     parser.add_argument("--negatives", type=float, default=0.5,
                         help="share of questions that also give a negative window")
     parser.add_argument("--swaps", type=float, default=0.0,
@@ -115,7 +121,28 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--bf16", choices=("auto", "on", "off"), default="auto")
     parser.add_argument("--checkpoint-minutes", type=float, default=5.0)
     parser.add_argument("--resume", action="store_true")
-    return parser.parse_args()
+    args = parser.parse_args()
+    if args.hold_out != -1 and (args.squad2 is None or not 0 <= args.hold_out < FOLDS):
+        parser.error(f"--hold-out takes a fold 0-{FOLDS - 1} of rag/folds.py (or -1: none), "
+                     "and only with --squad2")
+    return args
+
+
+def _trained_on(args: argparse.Namespace) -> TrainedOn:
+    """What the trained reader will have seen of the benchmarks: its --init reader's record
+    and this run's --squad2 less --hold-out. Refused when --init saw articles this run
+    holds out, which would leak them into a fold reader."""
+    before = read_trained_on(args.init) if args.init else TrainedOn()
+    if args.squad2 is None:
+        return before
+    folds = file_folds(args.squad2)
+    held = frozenset(t for t, fold in folds.items() if fold == args.hold_out)
+    if before.files and (before.files != (args.squad2.name,) or not held <= before.held_out):
+        raise SystemExit(f"--init {args.init} trained on {', '.join(before.files)} without "
+                         "holding out this run's --hold-out articles: start a fold reader from "
+                         "a reader that never saw them (for instance the bare packaged model "
+                         "or one recovered from a release before --squad2)")
+    return TrainedOn((args.squad2.name,), held)
 
 
 def _settings(args: argparse.Namespace) -> dict:
