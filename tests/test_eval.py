@@ -24,17 +24,19 @@ ROOT = Path(__file__).resolve().parents[1]
 FLOORS = {
     # The reader answers short ("at least 60" may come back as "60"), and these count an
     # answer right only when it holds a whole gold string: token F1 is floored beside them.
-    "answered_correct": 0.53,  # measured 0.553
-    "guess_contains_gold": 0.60,  # measured 0.621
-    "guess_f1": 0.61,  # measured 0.632
+    # Stage 6 (2026-12-02) and its refitted threshold (0.512) traded some answers for
+    # abstentions: answered right 0.553 -> 0.492, abstained 0.800 -> 0.825.
+    "answered_correct": 0.47,  # measured 0.492
+    "guess_contains_gold": 0.61,  # measured 0.629
+    "guess_f1": 0.63,  # measured 0.652
     # 21 unanswerable cases written blind to the reader joined the first 19 on 2026-12-02:
-    # 18 of the first 19 are abstained on, 14 of the new 21 (one at the threshold itself).
-    "abstention": 0.77,  # measured 0.800
+    # 18 of the first 19 are abstained on, 15 of the new 21.
+    "abstention": 0.80,  # measured 0.825
     "recall@1": 0.86,  # measured 0.879
     "recall@5": 0.98,  # measured 1.000
     "citation_ok": 1.0,
-    "auroc": 0.83,  # measured 0.853; 0.873 before the 21 harder cases
-    "auroc_answerable": 0.76,  # measured 0.782
+    "auroc": 0.83,  # measured 0.848
+    "auroc_answerable": 0.78,  # measured 0.796
 }
 
 
