@@ -24,9 +24,10 @@ if TYPE_CHECKING:
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
 
 FOLD_READERS = typer.Option(
-    help="An exported reader per article fold of rag/folds.py, the k-th trained with "
-         "`--hold-out k` (repeat 5 times, in order): each answers only its fold's SQuAD "
-         "questions, so a reader trained on the SQuAD 2.0 part is scored on unseen articles.")
+    help="Exported fold readers, trained with `--squad2 ... --hold-out k` (repeatable; five "
+         "for rag/folds.py's folds): each SQuAD question is answered by the one whose "
+         "trained_on.json holds its article out, so a reader trained on the SQuAD 2.0 part "
+         "is scored on questions of articles it did not train on.")
 
 
 @app.callback()
@@ -176,14 +177,14 @@ def evaluate(
         except RagError as exc:
             raise _fail(exc) from exc
     folder = out or Path("eval/results") / dataset
-    held = ", each article by the fold reader that did not train on it" if fold_readers else ""
+    scope = ", each article by the fold reader that did not train on it" if fold_readers else ""
     if dataset.startswith("squad") and not fold_readers and _in_sample(settings):
-        held = ", in-sample: the reader trained on these articles"
+        scope = ", in-sample: the reader trained on these articles"
         typer.secho("note: this reader trained on the SQuAD 2.0 part's questions (see its "
                     "MODEL_CARD.md), so these scores are in-sample; pass --fold-readers for "
                     "held-out ones.", err=True, fg=typer.colors.YELLOW)
     summary = write_report(results, pipeline.calibration.threshold, folder,
-                           f"Evaluation: {dataset} ({len(results)} cases{held})",
+                           f"Evaluation: {dataset} ({len(results)} cases{scope})",
                            run_stamp(data.settings, dataset, fold_readers))
     typer.echo((folder / "summary.md").read_text(encoding="utf-8"))
     typer.echo(f"written to {folder}/")

@@ -61,3 +61,16 @@ def test_missing_docs_folder_is_a_one_line_error(tmp_path: Path) -> None:
     )
     assert "Traceback" not in result.output
     assert isinstance(result.exception, SystemExit)
+
+
+def test_fold_readers_are_refused_where_they_cannot_apply(tmp_path: Path) -> None:
+    own = runner.invoke(app, ["eval", "--fold-readers", str(tmp_path)])
+    assert own.exit_code != 0
+    assert "--fold-readers answers the SQuAD sets only, not own" in own.output
+    both = runner.invoke(app, ["calibrate", "--reuse", "--fold-readers", str(tmp_path)])
+    assert both.exit_code != 0
+    assert "then calibrate with --reuse alone" in both.output
+    missing = runner.invoke(app, ["eval", "--dataset", "squad2", "--fold-readers",
+                                  str(tmp_path)])
+    assert missing.exit_code == 1
+    assert f"no reader.onnx in {tmp_path}" in missing.output
