@@ -35,6 +35,11 @@ def file_folds(squad_file: Path) -> dict[str, int]:
     return article_folds(article["title"] for article in data)
 
 
+def fold_articles(squad_file: Path, fold: int) -> frozenset[str]:
+    """The articles of `squad_file` in `fold` (none for -1: nothing held out)."""
+    return frozenset(t for t, k in file_folds(squad_file).items() if k == fold)
+
+
 @dataclass(frozen=True)
 class TrainedOn:
     """The benchmark files (by name) whose questions a reader trained on, less the articles

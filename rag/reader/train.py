@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from rag.folds import FOLDS, TrainedOn, file_folds, read_trained_on, write_trained_on
+from rag.folds import FOLDS, TrainedOn, fold_articles, read_trained_on, write_trained_on
 from rag.reader.examples import Example, Rewrites, squad2_examples, squad_examples
 from rag.reader.tokens import Pair, answer_tokens, encode_pairs, load_tokenizer
 
@@ -135,8 +135,7 @@ def _trained_on(args: argparse.Namespace) -> TrainedOn:
     before = read_trained_on(args.init) if args.init else TrainedOn()
     if args.squad2 is None:
         return before
-    folds = file_folds(args.squad2)
-    held = frozenset(t for t, fold in folds.items() if fold == args.hold_out)
+    held = fold_articles(args.squad2, args.hold_out)
     if before.files and (before.files != (args.squad2.name,) or not held <= before.held_out):
         raise SystemExit(f"--init {args.init} trained on {', '.join(before.files)} without "
                          "holding out this run's --hold-out articles: start a fold reader from "
@@ -176,7 +175,7 @@ def _features(args: argparse.Namespace, tokenizer: object) -> tuple[list, list, 
     examples = _sample(args.data, vars(args), skip)
     if args.squad2:
         rng = random.Random(args.seed)
-        held = {t for t, fold in file_folds(args.squad2).items() if fold == args.hold_out}
+        held = fold_articles(args.squad2, args.hold_out)
         examples = squad2_examples(args.squad2, rng, held) + examples
         rng.shuffle(examples)
     pairs = encode_pairs(tokenizer, [e.question for e in examples],  # type: ignore[arg-type]
