@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import bisect
 from collections.abc import Sequence
-
-from langchain_text_splitters import RecursiveCharacterTextSplitter
+from typing import TYPE_CHECKING
 
 from rag.records import Chunk, Document, Span
+
+if TYPE_CHECKING:
+    from langchain_text_splitters import RecursiveCharacterTextSplitter
 
 # Paragraphs, then lines, then sentence ends, then words: chunks break where text does.
 SEPARATORS = ["\n\n", "\n", ". ", "? ", "! ", "; ", ", ", " ", ""]
@@ -15,6 +17,10 @@ SEPARATORS = ["\n\n", "\n", ". ", "? ", "! ", "; ", ", ", " ", ""]
 
 def make_splitter(chunk_size: int, chunk_overlap: int) -> RecursiveCharacterTextSplitter:
     """The recursive splitter with our separators; separators stay at the end of a piece."""
+    # Imported here: langchain takes about a tenth of a second to import, and `rag serve`
+    # over an unchanged index never splits a document.
+    from langchain_text_splitters import RecursiveCharacterTextSplitter
+
     return RecursiveCharacterTextSplitter(
         chunk_size=chunk_size,
         chunk_overlap=chunk_overlap,
