@@ -24,19 +24,20 @@ ROOT = Path(__file__).resolve().parents[1]
 FLOORS = {
     # The reader answers short ("at least 60" may come back as "60"), and these count an
     # answer right only when it holds a whole gold string: token F1 is floored beside them.
-    # Stage 6 (2026-12-02) and its refitted threshold (0.512) traded some answers for
-    # abstentions: answered right 0.553 -> 0.492, abstained 0.800 -> 0.825.
-    "answered_correct": 0.47,  # measured 0.492
-    "guess_contains_gold": 0.61,  # measured 0.629
-    "guess_f1": 0.63,  # measured 0.652
+    # Stage 7 (2026-12-02, sixth session) and its refitted threshold (0.325, from 0.512)
+    # answer more and abstain a little less: answered right 0.492 -> 0.606, abstained
+    # 0.825 -> 0.775.
+    "answered_correct": 0.58,  # measured 0.606
+    "guess_contains_gold": 0.62,  # measured 0.644
+    "guess_f1": 0.66,  # measured 0.680
     # 21 unanswerable cases written blind to the reader joined the first 19 on 2026-12-02:
-    # 18 of the first 19 are abstained on, 15 of the new 21.
-    "abstention": 0.80,  # measured 0.825
+    # 17 of the first 19 are abstained on, 14 of the new 21.
+    "abstention": 0.75,  # measured 0.775
     "recall@1": 0.86,  # measured 0.879
     "recall@5": 0.98,  # measured 1.000
     "citation_ok": 1.0,
-    "auroc": 0.83,  # measured 0.848
-    "auroc_answerable": 0.78,  # measured 0.796
+    "auroc": 0.83,  # measured 0.850
+    "auroc_answerable": 0.80,  # measured 0.822
 }
 
 
@@ -69,7 +70,7 @@ def test_quality_floor(results: list[Result], metric: str, floor: float) -> None
 
 def test_the_first_unanswerable_cases_are_still_abstained_on(results: list[Result]) -> None:
     # The abstention floor was lowered when 21 harder cases joined (file order: they come
-    # last); this keeps it from hiding a loss on the first 19, of which 18 are abstained on.
+    # last); this keeps it from hiding a loss on the first 19, of which 17 are abstained on.
     first = [r for r in results if not r.answerable][:19]
     assert sum(r.prediction is None for r in first) >= 17, [r.id for r in first
                                                             if r.prediction is not None]
