@@ -14,6 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
+from rag.runtime import cpu_session
+
 MODEL_FILE = "model.onnx"
 TOKENIZER_FILE = "tokenizer.json"
 CONFIG_FILE = "encoder.json"  # written last by the export: marks a complete folder
@@ -23,7 +25,6 @@ class OnnxEncoder:
     """Turns texts into L2-normalised float32 vectors with an exported ONNX model folder."""
 
     def __init__(self, folder: Path, threads: int = 0, batch_size: int = 32) -> None:
-        import onnxruntime as ort
         from tokenizers import Tokenizer
 
         config = json.loads((folder / CONFIG_FILE).read_text(encoding="utf-8"))
@@ -35,17 +36,7 @@ class OnnxEncoder:
         self.tokenizer = Tokenizer.from_file(str(folder / TOKENIZER_FILE))
         self.tokenizer.no_padding()
         self.tokenizer.enable_truncation(max_length=self.max_seq_length)
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = threads  # 0: one per physical core
-        options.inter_op_num_threads = 1
-        options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-        options.log_severity_level = 3
-        # Spinning workers win a few ms on an idle machine but double the latency when
-        # anything else (another request, an index build) wants the same cores.
-        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        self.session = ort.InferenceSession(
-            str(folder / MODEL_FILE), sess_options=options, providers=["CPUExecutionProvider"]
-        )
+        self.session = cpu_session(folder / MODEL_FILE, threads)
         self._inputs = {i.name for i in self.session.get_inputs()}
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:

@@ -16,7 +16,7 @@ from rag.followup import Turn, standalone_question
 from rag.index import Index, expected_manifest
 from rag.lexical import idf_weights, terms
 from rag.reader.bounds import within_sentences
-from rag.reader.onnx_reader import OnnxReader, Reader
+from rag.reader.onnx_reader import Reader, open_reader
 from rag.reader.windows import Choice, Window, choose_windows
 from rag.records import Alternative, Answer, AnswerSpan, Citation, Passage, Span
 from rag.retrieve import Hit, retrieve
@@ -167,13 +167,6 @@ class Pipeline:
         c = hit.chunk
         return Passage(doc_id=c.doc_id, chunk_id=c.chunk_id, start=c.start, end=c.end,
                        text=c.text, page=c.page, score=round(hit.score, 4))
-
-
-def open_reader(settings: Settings) -> Reader:
-    """The span reader named by the settings (the packaged one by default)."""
-    if settings.reader_path:
-        return OnnxReader(Path(settings.reader_path), threads=settings.threads)
-    return OnnxReader(threads=settings.threads)
 
 
 def _distinct(spans: list[AnswerSpan], texts: list[str]) -> list[AnswerSpan]:

@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING
 
-import uvicorn
-
-from rag.api import create_app
-from rag.api.connections import with_deadline
 from rag.config import Settings
-from rag.embed import Encoder, open_encoder
+from rag.embed import open_encoder
 from rag.errors import ConfigError, NothingIndexedError
-from rag.index import Index
-from rag.ingest import build_index
-from rag.pipeline import Pipeline, open_reader
+from rag.reader.onnx_reader import open_reader
 from rag.store import current_folder
+
+if TYPE_CHECKING:
+    from rag.embed import Encoder
+    from rag.index import Index
 
 log = logging.getLogger("rag.serve")
 KEEP_ALIVE_SECONDS = 20
@@ -33,17 +33,32 @@ def serve(settings: Settings) -> None:
     if not has_docs and not (current_folder(settings.index_dir) / "manifest.json").is_file():
         raise ConfigError(f"Documents folder {settings.docs_dir} does not exist and there is no "
                           f"index in {settings.index_dir}/: pass --docs DIR.")
-    # ONNX Runtime builds the reader's session without holding the GIL: loaded beside the
-    # encoder and the index check, it adds almost nothing to the start.
-    with ThreadPoolExecutor(1) as pool:
+    # ONNX Runtime builds its sessions without holding the GIL: the encoder and the reader
+    # load on the second core while this thread imports the web stack and the index
+    # libraries (about a second of the start; hence the imports here, not at the top).
+    with ThreadPoolExecutor(2) as pool:
+        encoding = pool.submit(open_encoder, settings)
         reading = pool.submit(open_reader, settings)
-        encoder = open_encoder(settings)
-        built, problem = _update_index(settings, encoder, has_docs)
-        reader = reading.result()
+        # Those imports make about a million objects that live as long as the process; the
+        # collector would walk them again and again on the way (a tenth of the start).
+        # Frozen instead: never walked again, still freed by reference counting.
+        gc.disable()
+        try:
+            import uvicorn
+
+            from rag.api import create_app
+            from rag.api.connections import with_deadline
+            from rag.pipeline import Pipeline
+        finally:
+            gc.freeze()
+            gc.enable()
+        built, problem = _update_index(settings, encoding.result(), has_docs)
+        encoder, reader = encoding.result(), reading.result()
     # The index the build just checked or wrote is served as it is: not read a second time.
     pipeline = Pipeline.load(settings, encoder=encoder, reader=reader, index=built) \
         if built is not None else None
     app = create_app(settings, pipeline, encoder=encoder, reader=reader, problem=problem)
+    gc.freeze()  # the index and the models too, or the first request walks them all
     uvicorn.run(app, host=settings.host, port=settings.port, access_log=False,
                 log_level="info", timeout_graceful_shutdown=10,
                 http=with_deadline(settings.read_timeout),
@@ -61,6 +76,8 @@ def _update_index(settings: Settings, encoder: Encoder,
     """Bring the index up to date: (the index now on disk if the build has it in memory,
     what went wrong with the documents folder or None). A folder with nothing to index
     still serves: the old index if any, else /health says why."""
+    from rag.ingest import build_index
+
     if has_docs:
         try:
             report = build_index(settings, settings.docs_dir, settings.index_dir,

@@ -24,20 +24,19 @@ ROOT = Path(__file__).resolve().parents[1]
 FLOORS = {
     # The reader answers short ("at least 60" may come back as "60"), and these count an
     # answer right only when it holds a whole gold string: token F1 is floored beside them.
-    # Stage 7 (2026-12-02, sixth session) and its refitted threshold (0.325, from 0.512)
-    # answer more and abstain a little less: answered right 0.492 -> 0.606, abstained
-    # 0.825 -> 0.775.
-    "answered_correct": 0.58,  # measured 0.606
-    "guess_contains_gold": 0.62,  # measured 0.644
-    "guess_f1": 0.66,  # measured 0.680
+    # Stage 8 (2026-12-02, seventh session) and its refitted threshold (0.371, from 0.325)
+    # abstain more: answered right 0.606 -> 0.591, abstained 0.775 -> 0.825.
+    "answered_correct": 0.57,  # measured 0.591
+    "guess_contains_gold": 0.63,  # measured 0.652
+    "guess_f1": 0.65,  # measured 0.672
     # 21 unanswerable cases written blind to the reader joined the first 19 on 2026-12-02:
-    # 17 of the first 19 are abstained on, 14 of the new 21.
-    "abstention": 0.75,  # measured 0.775
+    # 18 of the first 19 are abstained on, 15 of the new 21.
+    "abstention": 0.77,  # measured 0.825
     "recall@1": 0.86,  # measured 0.879
     "recall@5": 0.98,  # measured 1.000
     "citation_ok": 1.0,
-    "auroc": 0.83,  # measured 0.850
-    "auroc_answerable": 0.80,  # measured 0.822
+    "auroc": 0.82,  # measured 0.840
+    "auroc_answerable": 0.81,  # measured 0.832
 }
 
 
@@ -70,7 +69,7 @@ def test_quality_floor(results: list[Result], metric: str, floor: float) -> None
 
 def test_the_first_unanswerable_cases_are_still_abstained_on(results: list[Result]) -> None:
     # The abstention floor was lowered when 21 harder cases joined (file order: they come
-    # last); this keeps it from hiding a loss on the first 19, of which 17 are abstained on.
+    # last); this keeps it from hiding a loss on the first 19, of which 18 are abstained on.
     first = [r for r in results if not r.answerable][:19]
     assert sum(r.prediction is None for r in first) >= 17, [r.id for r in first
                                                             if r.prediction is not None]

@@ -25,8 +25,8 @@ from rag.errors import (
     RagError,
 )
 from rag.ingest import build_index
-from rag.pipeline import Pipeline, open_reader
-from rag.reader.onnx_reader import Reader
+from rag.pipeline import Pipeline
+from rag.reader.onnx_reader import Reader, open_reader
 from rag.store import read_manifest
 
 log = logging.getLogger("rag.api")

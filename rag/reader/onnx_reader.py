@@ -12,9 +12,11 @@ from typing import Protocol
 
 import numpy as np
 
+from rag.config import Settings
 from rag.reader.tokens import Pair, encode_pairs, load_tokenizer
 from rag.reader.windows import Window
 from rag.records import AnswerSpan
+from rag.runtime import cpu_session
 
 MODEL_FILE = "reader.onnx"
 TOKENIZER_FILE = "tokenizer.json"
@@ -29,21 +31,19 @@ class Reader(Protocol):
     def read(self, question: str, windows: Sequence[Window]) -> list[AnswerSpan]: ...
 
 
+def open_reader(settings: Settings) -> OnnxReader:
+    """The span reader named by the settings (the packaged one by default)."""
+    if settings.reader_path:
+        return OnnxReader(Path(settings.reader_path), threads=settings.threads)
+    return OnnxReader(threads=settings.threads)
+
+
 class OnnxReader:
     """The trained reader in rag/reader/model/ (or another folder written by export)."""
 
     def __init__(self, folder: Path = MODEL_DIR, threads: int = 0) -> None:
-        import onnxruntime as ort
-
         self.tokenizer = load_tokenizer(folder / TOKENIZER_FILE)
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = threads
-        options.inter_op_num_threads = 1
-        options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-        options.log_severity_level = 3
-        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        self.session = ort.InferenceSession(str(folder / MODEL_FILE), sess_options=options,
-                                            providers=["CPUExecutionProvider"])
+        self.session = cpu_session(folder / MODEL_FILE, threads)
 
     def read(self, question: str, windows: Sequence[Window]) -> list[AnswerSpan]:
         """Up to SPANS_PER_WINDOW spans of each window, best margin first."""
