@@ -52,8 +52,9 @@ def serve(settings: Settings) -> None:
         finally:
             gc.freeze()
             gc.enable()
-        built, problem = _update_index(settings, encoding.result(), has_docs)
-        encoder, reader = encoding.result(), reading.result()
+        encoder = encoding.result()
+        built, problem = _update_index(settings, encoder, has_docs)
+        reader = reading.result()
     # The index the build just checked or wrote is served as it is: not read a second time.
     pipeline = Pipeline.load(settings, encoder=encoder, reader=reader, index=built) \
         if built is not None else None

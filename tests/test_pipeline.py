@@ -175,8 +175,8 @@ def timeline(tmp_path_factory: pytest.TempPathFactory, encoder: Encoder) -> Pipe
                                          "dozens'")),
     # "Two attacks" counts what the question only names; it answers no "how many".
     pytest.param("How many were wounded in the April 2007 attacks?", "dozens",
-                 marks=pytest.mark.xfail(strict=True, reason="stage 7 answers 'Two attacks "
-                                         "strike Algiers.'; 'dozens' is its first alternative")),
+                 marks=pytest.mark.xfail(strict=True, reason="stages 7 and 8 answer 'Two "
+                                         "attacks strike Algiers.'")),
     # A count keeps the acronym of what it counts.
     pytest.param("How many UN personnel were killed in December 2007?", "10 UN personnel",
                  marks=pytest.mark.xfail(strict=True, reason="the reader runs on to 'and "
