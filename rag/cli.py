@@ -287,8 +287,10 @@ def calibrate(
         "../shared/benchmarks/squad"),
     reuse: Annotated[bool, typer.Option(
         help="Fit on the saved results of the last `rag eval` (own, squad2) instead of "
-             "asking again: their features do not depend on the calibration. Also prints "
-             "SQuAD v1.1 as returned, cross-validated, when its results are saved.")] = False,
+             "asking again: their features depend on the calibration only through which "
+             "windows were read (a second when the first answer's confidence is under 0.5), "
+             "so after a new reader, eval and refit twice. Also prints SQuAD v1.1 as "
+             "returned, cross-validated, when its results are saved.")] = False,
     fold_readers: Annotated[list[Path] | None, FOLD_READERS] = None,
 ) -> None:
     """Refit the confidence model and abstention threshold; writes rag/calibration.json."""

@@ -6,6 +6,7 @@ retrieve -> choose windows -> read -> abstain, each stage its own module.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -95,16 +96,21 @@ class Pipeline:
         idf = idf_weights(self.index.lexical, terms(query), len(self.index.chunks))
         windows = choose_windows(self.index, idf, vector, hits, self.choice)
         lap("windows")
-        spans = self._read(question, windows)
+        vocab = getattr(self.index.lexical, "vocab_dict", None) or {}
+        asked = read_question(query, idf, vocab)
+        top = hits[0].score if hits else 0.0  # no hits: no spans, and no features asked
+
+        def clear(spans: list[AnswerSpan]) -> bool:
+            best = features(spans[0], spans, windows, asked, top)
+            return self.calibration.probability(best) >= self.choice.sure
+
+        spans = self._read(question, windows, clear)
         lap("read")
         passages = [self._passage(h) for h in hits[:k]]
         if not spans:
             return Prediction(Answer(question=question, answer=None, confidence=0.0,
                                      passages=passages, standalone_question=searched,
                                      timings=timings))
-        vocab = getattr(self.index.lexical, "vocab_dict", None) or {}
-        asked = read_question(query, idf, vocab)
-        top = hits[0].score
         shown = _distinct(spans, [self._text(s) for s in spans])[: ALTERNATIVES + 1]
         values = [features(s, spans, windows, asked, top) for s in shown]
         confidences = [self.calibration.probability(v) for v in values]
@@ -126,12 +132,13 @@ class Pipeline:
         )
         return Prediction(answer, values[0])
 
-    def _read(self, question: str, windows: list[Window]) -> list[AnswerSpan]:
+    def _read(self, question: str, windows: list[Window],
+              clear: Callable[[list[AnswerSpan]], bool]) -> list[AnswerSpan]:
         """The spans of the first windows, and of the rest only when those give no clear
         answer: reading is most of a question's time."""
         first = self.choice.first
         spans = self._inside_sentences(self.reader.read(question, windows[:first]))
-        if len(windows) > first and (not spans or spans[0].margin < self.choice.enough):
+        if len(windows) > first and (not spans or not clear(spans)):
             more = self.reader.read(question, windows[first:])
             spans += self._inside_sentences([replace(s, window=s.window + first) for s in more])
             spans.sort(key=lambda s: -s.margin)

@@ -5,7 +5,7 @@ Real components throughout: the packaged encoder, FAISS, bm25s and the packaged 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -22,7 +22,8 @@ from rag.ingest import BuildReport
 from rag.lexical import build_lexical
 from rag.pipeline import Pipeline
 from rag.reader.onnx_reader import Reader
-from rag.records import Answer
+from rag.reader.windows import Window
+from rag.records import Answer, AnswerSpan
 from rag.store import save_index
 
 DOCS = {
@@ -129,6 +130,30 @@ def test_follow_up_is_rewritten(pipeline: Pipeline) -> None:
     # The reader reads the follow-up as asked; the conversation only chose the windows.
     assert answer.question == "Which river was it built on?"
     assert answer.guess == "Colorado River"
+
+
+class _Counting:
+    """The packaged reader, noting how many windows each call reads."""
+
+    def __init__(self, reader: Reader) -> None:
+        self.reader = reader
+        self.calls: list[int] = []
+
+    def read(self, question: str, windows: Sequence[Window]) -> list[AnswerSpan]:
+        self.calls.append(len(windows))
+        return self.reader.read(question, windows)
+
+
+def test_second_window_only_when_the_first_is_unclear(pipeline: Pipeline) -> None:
+    counting = _Counting(pipeline.reader)
+    reading = Pipeline(pipeline.index, pipeline.encoder, counting, pipeline.calibration,
+                       pipeline.choice)
+    clear = reading.ask("When was the Hoover Dam completed?")
+    assert (clear.answer, counting.calls) == ("1936", [1])
+    assert clear.confidence >= pipeline.choice.sure
+    counting.calls.clear()
+    unclear = reading.ask("What is the capital of Australia?")
+    assert (unclear.answer, counting.calls) == (None, [1, 1])
 
 
 def test_k_limits_passages(pipeline: Pipeline) -> None:
