@@ -199,9 +199,7 @@ def timeline(tmp_path_factory: pytest.TempPathFactory, encoder: Encoder) -> Pipe
                  marks=pytest.mark.xfail(strict=True, reason="the reader cuts '30 and wound "
                                          "dozens'")),
     # "Two attacks" counts what the question only names; it answers no "how many".
-    pytest.param("How many were wounded in the April 2007 attacks?", "dozens",
-                 marks=pytest.mark.xfail(strict=True, reason="stages 7 and 8 answer 'Two "
-                                         "attacks strike Algiers.'")),
+    ("How many were wounded in the April 2007 attacks?", "dozens"),  # stages 7-8: "Two attacks"
     # A count keeps the acronym of what it counts.
     pytest.param("How many UN personnel were killed in December 2007?", "10 UN personnel",
                  marks=pytest.mark.xfail(strict=True, reason="the reader runs on to 'and "
