@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
@@ -122,3 +124,23 @@ def test_recover_refuses_a_graph_export_did_not_write(tmp_path) -> None:
     onnx.save(helper.make_model(graph), str(tmp_path / "reader.onnx"))
     with pytest.raises(ValueError, match="not the fused 6-layer graph"):
         recover(tmp_path, tmp_path / "out")
+
+
+def test_paragraph_auroc_ranks_answerable_questions_first(reader: OnnxReader, tmp_path) -> None:
+    from rag.reader.evaluate import paragraph_auroc
+
+    context = ("The Hoover Dam was completed in 1936. It was built on the Colorado River. "
+               "Its reservoir is Lake Mead. The dam was named after Herbert Hoover.")
+    questions = [("When was the Hoover Dam completed?", False),
+                 ("Which river was the Hoover Dam built on?", False),
+                 ("Who won the 1998 football World Cup?", True),
+                 ("What is the capital of Australia?", True)]
+    data = {"data": [{"title": "Hoover_Dam", "paragraphs": [{"context": context, "qas": [
+        {"id": str(i), "question": q, "answers": [], "is_impossible": impossible}
+        for i, (q, impossible) in enumerate(questions)]}]}]}
+    path = tmp_path / "squad2.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    assert paragraph_auroc([reader], [], path) == {
+        "squad2_questions": 4, "squad2_unanswerable": 2,
+        "squad2_auroc_answerable_own_paragraph": 1.0}
+    assert paragraph_auroc([reader], [], path, limit=3)["squad2_questions"] == 3

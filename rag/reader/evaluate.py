@@ -9,6 +9,12 @@ its best span. It also reads a window of the same paragraph that holds no gold a
 AUROC of the no-answer margin tells the two apart. A reader trained on the SQuAD 2.0 part
 (whose answerable questions are these) is scored with --fold-models: each question read by
 the fold reader that held its article out of training (rag/folds.py).
+
+With --squad2 FILE it also reads SQuAD 2.0 questions the way nothing in retrieval can spoil:
+each question reads every window of its own paragraph, and the AUROC of its best no-answer
+margin tells answerable questions from unanswerable ones. Set beside the pipeline's AUROC
+on the same questions (`rag eval --dataset squad2`), it says whether what is lost is lost in
+choosing windows or in the reader.
 """
 
 from __future__ import annotations
@@ -22,7 +28,7 @@ from rag import metrics
 from rag.errors import ConfigError
 from rag.folds import reader_for
 from rag.reader.examples import read_squad, window_span
-from rag.reader.onnx_reader import MODEL_DIR, OnnxReader
+from rag.reader.onnx_reader import MODEL_DIR, OnnxReader, Reader
 from rag.reader.windows import Choice, Window, around
 from rag.retrieve import Hit
 from rag.sentences import split_sentences
@@ -67,10 +73,7 @@ def evaluate(model: Path, data: Path, limit: int | None,
              fold_models: list[Path] | None = None) -> dict[str, float | int | None]:
     """EM, F1 and no-answer AUROC of the reader in `model` (or, given `fold_models`, of the
     fold reader that held each question's article out) on gold and negative windows."""
-    from rag.evaluate import open_fold_readers
-
-    readers, held_out = (open_fold_readers(fold_models) if fold_models
-                         else ([OnnxReader(model)], []))
+    readers, held_out = _readers(model, fold_models)
     cases = windows_of(data, limit)
     ems, f1s, scores, labels = [], [], [], []
     clock = time.perf_counter()
@@ -94,6 +97,41 @@ def evaluate(model: Path, data: Path, limit: int | None,
             "ms_per_question": round(1000 * seconds / len(cases), 1)}
 
 
+def _readers(model: Path,
+             fold_models: list[Path] | None) -> tuple[list[Reader], list[frozenset[str]]]:
+    from rag.evaluate import open_fold_readers
+
+    return open_fold_readers(fold_models) if fold_models else ([OnnxReader(model)], [])
+
+
+def paragraph_auroc(readers: list[Reader], held_out: list[frozenset[str]], data: Path,
+                    limit: int | None = None) -> dict[str, float | int | None]:
+    """AUROC, answerable against unanswerable, of each question's best margin over every
+    window (a sentence and one neighbour each side) of its own paragraph."""
+    scores, labels = [], []
+    for title, paragraphs in read_squad(data):
+        reader = readers[reader_for(title, held_out) if held_out else 0]
+        for p in paragraphs:
+            text = p["context"]
+            spans = split_sentences(text)
+            cuts = dict.fromkeys(window_span(spans, max(i - 1, 0), min(i + 1, len(spans) - 1))
+                                 for i in range(len(spans)))
+            windows = [Window("", c.start, c.end, text[c.start : c.end], 0, _NO_HIT, 0.0, 0.0)
+                       for c in cuts]
+            for qa in p["qas"]:
+                found = reader.read(qa["question"], windows)
+                scores.append(max((s.margin for s in found), default=-1e9))
+                labels.append(not qa.get("is_impossible", False))
+                if limit and len(labels) == limit:
+                    return _paragraph_result(scores, labels)
+    return _paragraph_result(scores, labels)
+
+
+def _paragraph_result(scores: list[float], labels: list[bool]) -> dict[str, float | int | None]:
+    return {"squad2_questions": len(labels), "squad2_unanswerable": labels.count(False),
+            "squad2_auroc_answerable_own_paragraph": metrics.auroc(scores, labels)}
+
+
 _NO_HIT = Hit(0, None, 0.0, 0.0, 0.0, 0.0)  # type: ignore[arg-type]
 
 
@@ -104,11 +142,17 @@ def main() -> None:
     parser.add_argument("--fold-models", type=Path, nargs="+", default=None,
                         help="fold readers (trained with --squad2 --hold-out) in place of "
                              "--model: each question read by the one that held its article out")
+    parser.add_argument("--squad2", type=Path, default=None,
+                        help="also score SQuAD 2.0 questions (this file) over their own "
+                             "paragraphs: AUROC answerable vs not")
     parser.add_argument("--limit", type=int, default=None)
     args = parser.parse_args()
     try:
-        print(json.dumps(evaluate(args.model, args.data, args.limit, args.fold_models),
-                         indent=2))
+        result = evaluate(args.model, args.data, args.limit, args.fold_models)
+        if args.squad2:
+            result |= paragraph_auroc(*_readers(args.model, args.fold_models), args.squad2,
+                                      args.limit)
+        print(json.dumps(result, indent=2))
     except ConfigError as exc:
         parser.error(str(exc))
 
