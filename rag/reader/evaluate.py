@@ -27,7 +27,7 @@ from pathlib import Path
 from rag import metrics
 from rag.errors import ConfigError
 from rag.folds import reader_for
-from rag.reader.examples import read_squad, window_span
+from rag.reader.examples import neighbour_window, read_squad, window_span
 from rag.reader.onnx_reader import MODEL_DIR, OnnxReader, Reader
 from rag.reader.windows import Choice, Window, around
 from rag.retrieve import Hit
@@ -57,7 +57,7 @@ def windows_of(path: Path,
                     gold = window_span(spans, holding[0], holding[-1])
                 negative = None
                 for i in range(len(spans)):
-                    w = window_span(spans, max(i - 1, 0), min(i + 1, len(spans) - 1))
+                    w = neighbour_window(spans, i)
                     piece = text[w.start : w.end]
                     if not any(g.lower() in piece.lower() for g in golds):
                         negative = piece
@@ -69,11 +69,11 @@ def windows_of(path: Path,
     return out
 
 
-def evaluate(model: Path, data: Path, limit: int | None,
-             fold_models: list[Path] | None = None) -> dict[str, float | int | None]:
-    """EM, F1 and no-answer AUROC of the reader in `model` (or, given `fold_models`, of the
-    fold reader that held each question's article out) on gold and negative windows."""
-    readers, held_out = _readers(model, fold_models)
+def evaluate(readers: list[Reader], held_out: list[frozenset[str]], data: Path,
+             limit: int | None) -> dict[str, float | int | None]:
+    """EM, F1 and no-answer AUROC of the reader (or, given fold readers and the articles each
+    `held_out`, of the one that held each question's article out) on gold and negative
+    windows."""
     cases = windows_of(data, limit)
     ems, f1s, scores, labels = [], [], [], []
     clock = time.perf_counter()
@@ -114,8 +114,7 @@ def paragraph_auroc(readers: list[Reader], held_out: list[frozenset[str]], data:
         for p in paragraphs:
             text = p["context"]
             spans = split_sentences(text)
-            cuts = dict.fromkeys(window_span(spans, max(i - 1, 0), min(i + 1, len(spans) - 1))
-                                 for i in range(len(spans)))
+            cuts = dict.fromkeys(neighbour_window(spans, i) for i in range(len(spans)))
             windows = [Window("", c.start, c.end, text[c.start : c.end], 0, _NO_HIT, 0.0, 0.0)
                        for c in cuts]
             for qa in p["qas"]:
@@ -148,10 +147,10 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=None)
     args = parser.parse_args()
     try:
-        result = evaluate(args.model, args.data, args.limit, args.fold_models)
+        readers, held_out = _readers(args.model, args.fold_models)
+        result = evaluate(readers, held_out, args.data, args.limit)
         if args.squad2:
-            result |= paragraph_auroc(*_readers(args.model, args.fold_models), args.squad2,
-                                      args.limit)
+            result |= paragraph_auroc(readers, held_out, args.squad2, args.limit)
         print(json.dumps(result, indent=2))
     except ConfigError as exc:
         parser.error(str(exc))

@@ -53,6 +53,11 @@ def window_span(sentences: list[Span], first: int, last: int) -> Span:
     return Span(sentences[first].start, sentences[last].end)
 
 
+def neighbour_window(sentences: list[Span], i: int) -> Span:
+    """Sentence `i` with one neighbour each side (fewer at the paragraph's ends)."""
+    return window_span(sentences, max(i - 1, 0), min(i + 1, len(sentences) - 1))
+
+
 @dataclass(frozen=True, slots=True)
 class Rewrites:
     """Shares of the questions whose positive window comes back, labelled "no answer", with
@@ -78,7 +83,7 @@ def squad_examples(path: Path, seed: int, negatives: float = 0.5, share: float =
     for title, raw in read_squad(path):
         paragraphs = [_Paragraph(p["context"], split_sentences(p["context"])) for p in raw]
         # Every window of three sentences (fewer at a paragraph's ends), for BM25.
-        pool = [(pi, window_span(p.sentences, max(i - 1, 0), min(i + 1, len(p.sentences) - 1)))
+        pool = [(pi, neighbour_window(p.sentences, i))
                 for pi, p in enumerate(paragraphs) for i in range(len(p.sentences))]
         texts = [paragraphs[pi].text[s.start : s.end] for pi, s in pool]
         retriever = bm25s.BM25()
