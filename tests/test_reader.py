@@ -141,6 +141,11 @@ def test_paragraph_auroc_ranks_answerable_questions_first(reader: OnnxReader, tm
     path = tmp_path / "squad2.json"
     path.write_text(json.dumps(data), encoding="utf-8")
     assert paragraph_auroc([reader], [], path) == {
-        "squad2_questions": 4, "squad2_unanswerable": 2,
-        "squad2_auroc_answerable_own_paragraph": 1.0}
+        "squad2_questions": 4, "squad2_unanswerable": 2, "squad2_neighbours": 1,
+        "squad2_paragraph_windows": 4, "squad2_auroc_answerable_own_paragraph": 1.0}
     assert paragraph_auroc([reader], [], path, limit=3)["squad2_questions"] == 3
+    # Four sentences: each alone, or with two each side (three distinct windows).
+    for neighbours, windows in ((0, 4), (2, 3)):
+        result = paragraph_auroc([reader], [], path, neighbours=neighbours)
+        assert (result["squad2_paragraph_windows"],
+                result["squad2_auroc_answerable_own_paragraph"]) == (windows, 1.0)

@@ -14,7 +14,8 @@ With --squad2 FILE it also reads SQuAD 2.0 questions the way nothing in retrieva
 each question reads every window of its own paragraph, and the AUROC of its best no-answer
 margin tells answerable questions from unanswerable ones. Set beside the pipeline's AUROC
 on the same questions (`rag eval --dataset squad2`), it says whether what is lost is lost in
-choosing windows or in the reader.
+choosing windows or in the reader. --neighbours sets the window's size (the sentences each
+side of its own; the pipeline reads 1).
 """
 
 from __future__ import annotations
@@ -105,29 +106,36 @@ def _readers(model: Path,
 
 
 def paragraph_auroc(readers: list[Reader], held_out: list[frozenset[str]], data: Path,
-                    limit: int | None = None) -> dict[str, float | int | None]:
+                    limit: int | None = None,
+                    neighbours: int = 1) -> dict[str, float | int | None]:
     """AUROC, answerable against unanswerable, of each question's best margin over every
-    window (a sentence and one neighbour each side) of its own paragraph."""
+    window (a sentence and `neighbours` each side, as the pipeline reads one) of its own
+    paragraph."""
     scores, labels = [], []
+    read = 0
     for title, paragraphs in read_squad(data):
         reader = readers[reader_for(title, held_out) if held_out else 0]
         for p in paragraphs:
             text = p["context"]
             spans = split_sentences(text)
-            cuts = dict.fromkeys(neighbour_window(spans, i) for i in range(len(spans)))
+            cuts = dict.fromkeys(neighbour_window(spans, i, neighbours)
+                                 for i in range(len(spans)))
             windows = [Window("", c.start, c.end, text[c.start : c.end], 0, _NO_HIT, 0.0, 0.0)
                        for c in cuts]
+            read += len(windows)
             for qa in p["qas"]:
                 found = reader.read(qa["question"], windows)
                 scores.append(max((s.margin for s in found), default=-1e9))
                 labels.append(not qa.get("is_impossible", False))
                 if limit and len(labels) == limit:
-                    return _paragraph_result(scores, labels)
-    return _paragraph_result(scores, labels)
+                    return _paragraph_result(scores, labels, neighbours, read)
+    return _paragraph_result(scores, labels, neighbours, read)
 
 
-def _paragraph_result(scores: list[float], labels: list[bool]) -> dict[str, float | int | None]:
+def _paragraph_result(scores: list[float], labels: list[bool], neighbours: int,
+                      windows: int) -> dict[str, float | int | None]:
     return {"squad2_questions": len(labels), "squad2_unanswerable": labels.count(False),
+            "squad2_neighbours": neighbours, "squad2_paragraph_windows": windows,
             "squad2_auroc_answerable_own_paragraph": metrics.auroc(scores, labels)}
 
 
@@ -144,13 +152,17 @@ def main() -> None:
     parser.add_argument("--squad2", type=Path, default=None,
                         help="also score SQuAD 2.0 questions (this file) over their own "
                              "paragraphs: AUROC answerable vs not")
+    parser.add_argument("--neighbours", type=int, default=1,
+                        help="with --squad2: the sentences each side of a window's own (the "
+                             "pipeline reads 1; 0 reads each sentence alone)")
     parser.add_argument("--limit", type=int, default=None)
     args = parser.parse_args()
     try:
         readers, held_out = _readers(args.model, args.fold_models)
         result = evaluate(readers, held_out, args.data, args.limit)
         if args.squad2:
-            result |= paragraph_auroc(readers, held_out, args.squad2, args.limit)
+            result |= paragraph_auroc(readers, held_out, args.squad2, args.limit,
+                                      args.neighbours)
         print(json.dumps(result, indent=2))
     except ConfigError as exc:
         parser.error(str(exc))

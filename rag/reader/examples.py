@@ -53,9 +53,10 @@ def window_span(sentences: list[Span], first: int, last: int) -> Span:
     return Span(sentences[first].start, sentences[last].end)
 
 
-def neighbour_window(sentences: list[Span], i: int) -> Span:
-    """Sentence `i` with one neighbour each side (fewer at the paragraph's ends)."""
-    return window_span(sentences, max(i - 1, 0), min(i + 1, len(sentences) - 1))
+def neighbour_window(sentences: list[Span], i: int, each_side: int = 1) -> Span:
+    """Sentence `i` with `each_side` neighbours each side (fewer at the paragraph's ends)."""
+    return window_span(sentences, max(i - each_side, 0),
+                       min(i + each_side, len(sentences) - 1))
 
 
 @dataclass(frozen=True, slots=True)
