@@ -157,6 +157,8 @@ def main() -> None:
                              "pipeline reads 1; 0 reads each sentence alone)")
     parser.add_argument("--limit", type=int, default=None)
     args = parser.parse_args()
+    if args.neighbours < 0:
+        parser.error("--neighbours takes 0 (each sentence alone) or more")
     try:
         readers, held_out = _readers(args.model, args.fold_models)
         result = evaluate(readers, held_out, args.data, args.limit)
